@@ -1,0 +1,405 @@
+"""Build a believable demo clinic: staff, rooms, hours, patients in every stage, appointments.
+
+Lives in ``bookings`` because it touches every app (imports flow clinic <- treatments <-
+bookings). Safe to run twice: a second run only resets the demo passwords.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+from django.utils import timezone
+
+from bookings.models import Appointment, AppointmentStatus, WorkingHours
+from clinic.models import OpeningHours, Patient, Practitioner, Room
+from clinic.roles import GROUP_NAMES, Role
+from treatments import rules
+from treatments.catalogue import DEFAULT_TREATMENT_TYPES
+from treatments.choices import SeriesStatus
+from treatments.models import (
+    AftercareNote,
+    SkinAssessment,
+    TreatmentSeries,
+    TreatmentSession,
+    TreatmentType,
+)
+
+DEMO_DOMAIN = "demo.clinic.example"
+DEFAULT_PASSWORD = "clinic-demo"  # noqa: S105 - the documented demo password
+
+STAFF = [
+    ("reception", "Rosa", "Bennett", Role.RECEPTIONIST),
+    ("practitioner", "Amara", "Okafor", Role.PRACTITIONER),
+    ("manager", "Malcolm", "Reyes", Role.MANAGER),
+]
+PRACTITIONERS = [
+    ("Amara Okafor", "Aesthetic nurse", "#2f6f73", "practitioner"),
+    ("Jonas Lindqvist", "Skin therapist", "#7b4fa0", None),
+    ("Priya Raman", "Dermal clinician", "#b5542b", None),
+]
+ROOMS = ["Room 1 (crystal)", "Room 2 (diamond)", "Room 3 (microneedling)"]
+
+PATIENT_NAMES = [
+    ("Zoë", "Adeyemi"),
+    ("José", "Martínez"),
+    ("Siobhán", "O'Connor"),
+    ("Chloé", "Dubois"),
+    ("Aoife", "Murphy"),
+    ("Mateusz", "Kowalski"),
+    ("Hannah", "Schäfer"),
+    ("Liam", "Walsh"),
+    ("Ana Lucía", "García"),
+    ("Noah", "Patel"),
+    ("Isla", "Campbell"),
+    ("Yusuf", "Demir"),
+    ("Freya", "Johansson"),
+    ("Oluwaseun", "Bello"),
+    ("Grace", "Thompson"),
+    ("Mei", "Chen"),
+    ("Ravi", "Sharma"),
+    ("Sofia", "Rossi"),
+    ("Emily", "Clarke"),
+    ("Kwame", "Mensah"),
+    ("Élodie", "Laurent"),
+    ("Niamh", "Kelly"),
+    ("Tomás", "Ó Briain"),
+    ("Amelia", "Hughes"),
+    ("Fatima", "Hussain"),
+    ("Lucas", "Silva"),
+    ("Olivia", "Wright"),
+    ("Björn", "Nilsson"),
+    ("Ama", "Owusu"),
+    ("Charlotte", "Evans"),
+    ("Daniel", "Kim"),
+    ("Leila", "Haddad"),
+    ("Róisín", "Byrne"),
+    ("Marcus", "Greene"),
+    ("Ingrid", "Berg"),
+    ("Samuel", "Okoro"),
+]
+
+
+class Command(BaseCommand):
+    help = "Create a demo clinic (staff users, rooms, treatment types, patients, appointments)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--force", action="store_true", help="Run even with DJANGO_DEBUG off.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG and not options["force"]:
+            raise CommandError(
+                "seed_demo creates demo users with a known password; it refuses to run with "
+                "DJANGO_DEBUG off. Pass --force if you really want demo data here."
+            )
+        password = os.environ.get("DEMO_PASSWORD") or DEFAULT_PASSWORD
+        with transaction.atomic():
+            users = self._staff(password)
+            if Patient.objects.filter(email__endswith=f"@{DEMO_DOMAIN}").exists():
+                self.stdout.write("Demo clinic already present: staff passwords reset.")
+                return
+            self._clinic(users)
+        self.stdout.write(self.style.SUCCESS(self._summary()))
+
+    # -- staff ------------------------------------------------------------------------
+    def _staff(self, password: str) -> dict[str, Any]:
+        user_model = get_user_model()
+        users = {}
+        for username, first, last, role in STAFF:
+            user, _ = user_model.objects.get_or_create(
+                username=username,
+                defaults={
+                    "first_name": first,
+                    "last_name": last,
+                    "email": f"{username}@{DEMO_DOMAIN}",
+                },
+            )
+            user.set_password(password)
+            user.is_active = True
+            user.is_staff = role == Role.MANAGER  # admin access is for managers
+            user.save()
+            user.groups.set([Group.objects.get(name=GROUP_NAMES[role])])
+            users[username] = user
+        return users
+
+    # -- the clinic -------------------------------------------------------------------
+    def _clinic(self, users: dict[str, Any]) -> None:
+        rng = random.Random(20261121)
+        tz = ZoneInfo(settings.CLINIC_TIME_ZONE)
+        now = timezone.now()
+        today = rules.local_date(now, tz)
+
+        practitioners = []
+        for name, title, colour, username in PRACTITIONERS:
+            practitioner, _ = Practitioner.objects.get_or_create(
+                display_name=name,
+                defaults={
+                    "title": title,
+                    "colour": colour,
+                    "user": users.get(username) if username else None,
+                },
+            )
+            practitioners.append(practitioner)
+        rooms = [Room.objects.get_or_create(name=name)[0] for name in ROOMS]
+
+        types = []
+        for entry, room in zip(DEFAULT_TREATMENT_TYPES, rooms, strict=True):
+            treatment_type, _ = TreatmentType.objects.get_or_create(
+                name=entry["name"], defaults=entry
+            )
+            treatment_type.rooms.add(room)
+            types.append(treatment_type)
+        # The crystal machine can also run in room 2 on busy days.
+        types[0].rooms.add(rooms[1])
+
+        if not OpeningHours.objects.exists():
+            for weekday in range(5):
+                OpeningHours.objects.create(
+                    weekday=weekday, opens_at=dt.time(8), closes_at=dt.time(20)
+                )
+            OpeningHours.objects.create(weekday=5, opens_at=dt.time(9), closes_at=dt.time(17))
+        for practitioner in practitioners:
+            if practitioner.working_hours.exists():
+                continue
+            for weekday in range(6):
+                WorkingHours.objects.create(
+                    practitioner=practitioner,
+                    weekday=weekday,
+                    starts_at=dt.time(9) if weekday < 5 else dt.time(9, 30),
+                    ends_at=dt.time(18) if weekday < 5 else dt.time(16),
+                    break_starts_at=dt.time(13),
+                    break_ends_at=dt.time(13, 45),
+                )
+
+        patients = []
+        for index, (given, family) in enumerate(PATIENT_NAMES):
+            born = dt.date(1960 + rng.randrange(0, 45), rng.randrange(1, 13), rng.randrange(1, 28))
+            slug = f"{given}.{family}".lower().replace(" ", "").replace("'", "")
+            slug = "".join(ch for ch in slug if ch.isascii())
+            patient = Patient(
+                given_name=given,
+                family_name=family,
+                date_of_birth=born,
+                email=f"{slug}@{DEMO_DOMAIN}",
+                phone=f"+4477009{index:05d}",
+                followup_opt_out=index % 11 == 5,
+                email_reminders=index % 13 != 7,
+                is_active=index not in (34, 35),
+            )
+            patient.refresh_search_text()
+            patient.save()
+            patients.append(patient)
+
+        lead = practitioners[0]
+        stages = (
+            ["new"] * 5
+            + ["suitable"] * 4
+            + ["not_suitable"] * 3
+            + ["caution"] * 3
+            + ["series"] * 16
+            + ["maintenance"] * 3
+            + ["archived"] * 2
+        )
+        session_slots: list[tuple[Patient, TreatmentSeries | None, int | None]] = []
+        for patient, stage in zip(patients, stages, strict=True):
+            if stage in {"new", "archived"}:
+                session_slots.append((patient, None, None))
+                continue
+            facts = self._facts(stage, today, rng)
+            screening = rules.screen_assessment(facts, today=facts.assessed_on)
+            assessment = SkinAssessment.objects.create(
+                patient=patient,
+                practitioner=lead,
+                assessed_on=facts.assessed_on,
+                fitzpatrick=facts.fitzpatrick,
+                skin_type=facts.skin_type,
+                concerns=dict(facts.concerns),
+                scar_type=facts.scar_type,
+                contraindications=sorted(facts.contraindications),
+                outcome=screening.outcome,
+                outcome_summary=screening.summary,
+                signed_at=now - dt.timedelta(days=(today - facts.assessed_on).days),
+                signed_by=users["practitioner"],
+            )
+            if stage not in {"series", "maintenance"}:
+                session_slots.append((patient, None, None))
+                continue
+            treatment_type = types[rng.randrange(0, 2)]
+            done = rng.randrange(1, 6) if stage == "series" else 6
+            series = self._series(
+                patient, assessment, treatment_type, practitioners, users, done, stage, now, tz, rng
+            )
+            session_slots.append((patient, series, done + 1 if stage == "series" else None))
+
+        self._appointments(session_slots, practitioners, rooms, types, users, now, tz, rng)
+
+    def _facts(self, stage: str, today: dt.date, rng: random.Random) -> rules.AssessmentFacts:
+        concerns = {"dull_rough": "mild", "uneven_texture": "moderate"}
+        contraindications: frozenset[str] = frozenset()
+        fitzpatrick, skin_type, scar_type = rng.choice([2, 3]), "normal", "none"
+        if stage == "not_suitable":
+            contraindications = frozenset({rng.choice(["rosacea", "eczema", "active_acne"])})
+        elif stage == "caution":
+            fitzpatrick, skin_type = rng.choice([(5, "normal"), (3, "sensitive"), (4, "oily")])
+        elif stage in {"series", "maintenance"}:
+            concerns = rng.choice(
+                [
+                    {"acne_scars": "moderate", "uneven_texture": "moderate"},
+                    {"congested_pores": "mild", "oily_skin": "moderate"},
+                    {"fine_lines": "mild", "age_spots": "moderate", "sun_damage": "mild"},
+                    {"hyperpigmentation": "severe"},
+                ]
+            )
+            scar_type = "shallow" if "acne_scars" in concerns else "none"
+        # An old assessment for a few patients shows "reassessment due".
+        age_days = (
+            rng.randrange(200, 260)
+            if stage == "suitable" and rng.random() < 0.5
+            else (rng.randrange(60, 150))
+        )
+        return rules.AssessmentFacts(
+            assessed_on=today - dt.timedelta(days=age_days),
+            fitzpatrick=fitzpatrick,
+            skin_type=skin_type,
+            concerns=concerns,
+            scar_type=scar_type,
+            contraindications=contraindications,
+        )
+
+    def _series(
+        self,
+        patient: Patient,
+        assessment: SkinAssessment,
+        treatment_type: TreatmentType,
+        practitioners: list[Practitioner],
+        users: dict[str, Any],
+        done: int,
+        stage: str,
+        now: dt.datetime,
+        tz: ZoneInfo,
+        rng: random.Random,
+    ) -> TreatmentSeries:
+        gaps = [rng.randrange(14, 29) for _ in range(done)]
+        # The last session was 3 to 35 days ago: some windows not open yet, some open,
+        # some closing and a few overdue.
+        last_days_ago = rng.randrange(3, 36) if stage == "series" else rng.randrange(20, 45)
+        first_at = now - dt.timedelta(days=last_days_ago + sum(gaps[1:]))
+        first_local = first_at.astimezone(tz).replace(hour=10, minute=0, second=0, microsecond=0)
+        series = TreatmentSeries.objects.create(
+            patient=patient,
+            treatment_type=treatment_type,
+            planned_by=practitioners[0],
+            assessment=assessment,
+            targeted_concerns=list(assessment.concerns),
+            planned_sessions=6,
+            start_on=first_local.date(),
+            status=SeriesStatus.ACTIVE if stage == "series" else SeriesStatus.MAINTENANCE,
+        )
+        performed_local = first_local
+        for number in range(1, done + 1):
+            if number > 1:
+                performed_local = (performed_local + dt.timedelta(days=gaps[number - 1])).replace(
+                    tzinfo=tz
+                )
+            session = TreatmentSession.objects.create(
+                series=series,
+                number=number,
+                practitioner=rng.choice(practitioners),
+                performed_at=performed_local,
+                areas=["face"] if rng.random() < 0.7 else ["face", "neck"],
+                parameters={
+                    "intensity": rng.randrange(3, 7),
+                    "vacuum": rng.randrange(3, 7),
+                    "passes": rng.randrange(1, 4),
+                },
+                duration_minutes=30,
+                redness=rng.choice(["none", "mild", "mild", "moderate"]),
+                comfort=rng.randrange(3, 6),
+                signed_at=performed_local + dt.timedelta(minutes=40),
+                signed_by=users["practitioner"],
+            )
+            AftercareNote.objects.create(
+                session=session,
+                template_text=treatment_type.aftercare_template,
+                status="sent",
+            )
+        series.completed_sessions = done
+        series.last_session_on = performed_local.date()
+        series.save(update_fields=["completed_sessions", "last_session_on"])
+        return series
+
+    def _appointments(
+        self,
+        slots: list[tuple[Patient, TreatmentSeries | None, int | None]],
+        practitioners: list[Practitioner],
+        rooms: list[Room],
+        types: list[TreatmentType],
+        users: dict[str, Any],
+        now: dt.datetime,
+        tz: ZoneInfo,
+        rng: random.Random,
+    ) -> None:
+        """Today and this week, with a few inside the 2-hour and 48-hour reminder windows."""
+        local_now = now.astimezone(tz)
+        starts: list[dt.datetime] = [
+            now + dt.timedelta(minutes=75),  # reminder due at once (2 h)
+            now + dt.timedelta(minutes=105),
+            now + dt.timedelta(hours=30),  # reminder due at once (48 h)
+            now + dt.timedelta(hours=40),
+        ]
+        for day_offset in range(0, 7):
+            day = (local_now + dt.timedelta(days=day_offset)).date()
+            if day.weekday() == 6:
+                continue
+            for hour in (9, 10, 11, 14, 15, 16):
+                local = dt.datetime.combine(day, dt.time(hour, rng.choice([0, 30])), tzinfo=tz)
+                if local > local_now + dt.timedelta(hours=2) or day_offset == 0:
+                    starts.append(local.astimezone(dt.UTC))
+        active = [slot for slot in slots if slot[0].is_active]
+        booked_patients: set[int] = set()
+        taken: list[tuple[int, dt.datetime, dt.datetime]] = []
+        for index, start in enumerate(starts):
+            patient, series, number = active[index % len(active)]
+            if patient.pk in booked_patients and series is not None:
+                continue
+            practitioner = practitioners[index % len(practitioners)]
+            treatment_type = series.treatment_type if series else types[index % 2]
+            end = start + dt.timedelta(minutes=treatment_type.default_duration_minutes)
+            if any(pk == practitioner.pk and s < end and start < e for pk, s, e in taken):
+                continue
+            room = rooms[index % len(practitioners)]
+            if start < now:
+                status = rng.choice([AppointmentStatus.COMPLETED, AppointmentStatus.CHECKED_IN])
+            else:
+                status = rng.choice([AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED])
+            Appointment.objects.create(
+                patient=patient,
+                practitioner=practitioner,
+                room=room,
+                treatment_type=treatment_type,
+                series=series if number else None,
+                series_session_number=number,
+                starts_at=start,
+                ends_at=end,
+                status=status,
+                booked_by=users["reception"],
+                confirmed_at=now if status == AppointmentStatus.CONFIRMED else None,
+            )
+            taken.append((practitioner.pk, start, end))
+            booked_patients.add(patient.pk)
+
+    def _summary(self) -> str:
+        return (
+            f"Demo clinic ready: {Practitioner.objects.count()} practitioners, "
+            f"{Room.objects.count()} rooms, {TreatmentType.objects.count()} treatment types, "
+            f"{Patient.objects.count()} patients, {TreatmentSeries.objects.count()} series, "
+            f"{Appointment.objects.count()} appointments."
+        )

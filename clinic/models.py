@@ -1,0 +1,195 @@
+"""The clinic's people and places, and the outbound-message ledger."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Q
+
+
+def normalise_for_search(*parts: str) -> str:
+    """Lower-case, accent-free text: "Zoë O'Brien" -> "zoe o'brien"."""
+    text = " ".join(part for part in parts if part)
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold().strip()
+
+
+class Practitioner(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="practitioner",
+    )
+    display_name = models.CharField(max_length=120)
+    title = models.CharField(max_length=120, blank=True, help_text="e.g. Aesthetic nurse")
+    colour = models.CharField(
+        max_length=7, default="#0d6efd", help_text="Calendar colour (#rrggbb)"
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["display_name"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class Room(models.Model):
+    name = models.CharField(max_length=80, unique=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class OpeningHours(models.Model):
+    """When the clinic is open on a weekday, in the clinic's local time."""
+
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    opens_at = models.TimeField()
+    closes_at = models.TimeField()
+
+    class Meta:
+        ordering = ["weekday", "opens_at"]
+        verbose_name_plural = "opening hours"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closes_at__gt=models.F("opens_at")),
+                name="opening_hours_closes_after_opens",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens_at:%H:%M}-{self.closes_at:%H:%M}"
+
+
+class ClinicClosure(models.Model):
+    """A day the clinic is closed (bank holiday, training day)."""
+
+    date = models.DateField(unique=True)
+    reason = models.CharField(max_length=120)
+
+    class Meta:
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date:%d %b %Y}: {self.reason}"
+
+
+class PreferredContact(models.TextChoices):
+    EMAIL = "email", "Email"
+    PHONE = "phone", "Phone call"
+    SMS = "sms", "Text message"
+
+
+class PatientQuerySet(models.QuerySet):
+    def active(self) -> PatientQuerySet:
+        return self.filter(is_active=True)
+
+
+class Patient(models.Model):
+    given_name = models.CharField(max_length=80)
+    family_name = models.CharField(max_length=80)
+    date_of_birth = models.DateField()
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=20, blank=True, help_text="Stored in E.164 form")
+    preferred_contact = models.CharField(
+        max_length=10, choices=PreferredContact.choices, default=PreferredContact.EMAIL
+    )
+    email_reminders = models.BooleanField("Consents to email reminders", default=True)
+    followup_opt_out = models.BooleanField(
+        "Opted out of follow-up and maintenance emails", default=False
+    )
+    notes = models.TextField(blank=True)
+    is_active = models.BooleanField("Active", default=True)
+    # Denormalised lower-case, accent-free "given family email phone" for search.
+    search_text = models.TextField(editable=False, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PatientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["family_name", "given_name", "id"]
+        permissions = [("view_clinical_record", "Can see clinical detail of patients")]
+        indexes = [
+            models.Index(fields=["family_name", "given_name"], name="patient_name_idx"),
+            models.Index(fields=["email"], name="patient_email_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+    def refresh_search_text(self) -> None:
+        self.search_text = normalise_for_search(
+            self.given_name, self.family_name, self.email, self.phone
+        )
+
+
+class MessageStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped"
+
+
+class OutboundMessage(models.Model):
+    """The ledger: every email is recorded here before it is sent.
+
+    ``idempotency_key`` is unique, so a second sweep, a second worker or a retried
+    task cannot create (and so cannot send) the same message twice.
+    """
+
+    kind = models.CharField(max_length=40)
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    patient = models.ForeignKey(
+        Patient, on_delete=models.SET_NULL, null=True, blank=True, related_name="messages"
+    )
+    recipient = models.CharField(max_length=254)
+    content_type = models.ForeignKey(ContentType, on_delete=models.SET_NULL, null=True, blank=True)
+    object_id = models.PositiveBigIntegerField(null=True, blank=True)
+    about = GenericForeignKey("content_type", "object_id")
+    subject = models.CharField(max_length=200, blank=True)
+    status = models.CharField(
+        max_length=10, choices=MessageStatus.choices, default=MessageStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    due_at = models.DateTimeField()
+    lease_until = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-due_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="message_status_due_idx"),
+            models.Index(fields=["content_type", "object_id"], name="message_about_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.recipient} ({self.status})"

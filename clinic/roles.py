@@ -1,0 +1,135 @@
+"""Staff roles: receptionist, practitioner, manager.
+
+A role is a Django group. ``ROLE_PERMISSIONS`` is the one table of which model
+permissions each group holds (the admin uses them); pages check roles through
+``RoleRequiredMixin`` / ``role_required`` at the top of each view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import wraps
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import models
+
+
+class Role(models.TextChoices):
+    RECEPTIONIST = "receptionist", "Receptionist"
+    PRACTITIONER = "practitioner", "Practitioner"
+    MANAGER = "manager", "Manager"
+
+
+GROUP_NAMES: dict[str, str] = {role.value: role.label for role in Role}
+
+# "app_label.codename" or "app_label.*" for every permission of an app.
+ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    Role.RECEPTIONIST: (
+        "clinic.view_patient",
+        "clinic.add_patient",
+        "clinic.change_patient",
+        "clinic.view_practitioner",
+        "clinic.view_room",
+        "clinic.view_outboundmessage",
+        "treatments.view_treatmenttype",
+        "treatments.view_treatmentseries",
+        "bookings.*",
+    ),
+    Role.PRACTITIONER: (
+        "clinic.view_patient",
+        "clinic.add_patient",
+        "clinic.change_patient",
+        "clinic.view_practitioner",
+        "clinic.view_room",
+        "clinic.view_outboundmessage",
+        "clinic.view_clinical_record",
+        "treatments.*",
+        "bookings.*",
+    ),
+    Role.MANAGER: (
+        "clinic.*",
+        "treatments.*",
+        "bookings.*",
+        "auth.view_user",
+        "auth.add_user",
+        "auth.change_user",
+    ),
+}
+
+CLINICAL_ROLES = (Role.PRACTITIONER, Role.MANAGER)
+ALL_ROLES = tuple(Role)
+
+
+def user_roles(user: Any) -> frozenset[str]:
+    """The roles a signed-in user holds (cached on the user object per request)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    cached = getattr(user, "_clinic_roles", None)
+    if cached is None:
+        names = set(user.groups.values_list("name", flat=True))
+        cached = frozenset(role for role, name in GROUP_NAMES.items() if name in names)
+        user._clinic_roles = cached
+    return cached
+
+
+def has_role(user: Any, *roles: str) -> bool:
+    return bool(user_roles(user) & set(roles))
+
+
+def can_see_clinical(user: Any) -> bool:
+    """Receptionists see suitability badges, never assessment or session detail."""
+    return has_role(user, *CLINICAL_ROLES)
+
+
+def check_role(user: Any, roles: Iterable[str]) -> None:
+    if not has_role(user, *roles):
+        raise PermissionDenied("Your role does not give access to this page.")
+
+
+class RoleRequiredMixin:
+    """Class-based views: set ``allowed_roles``; anyone else gets a 403."""
+
+    allowed_roles: tuple[str, ...] = ALL_ROLES
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        check_role(request.user, self.allowed_roles)
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+
+
+def role_required(*roles: str) -> Callable:
+    """Function views: ``@role_required(Role.MANAGER)``."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(request: Any, *args: Any, **kwargs: Any) -> Any:
+            check_role(request.user, roles or ALL_ROLES)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def sync_role_permissions(apps: Any = None) -> None:
+    """Create the role groups and grant each the permissions in ``ROLE_PERMISSIONS``.
+
+    Safe to run any number of times; run by a migration and after every ``migrate``
+    so permissions of models added later reach the groups too.
+    """
+    if apps is None:
+        from django.apps import apps as global_apps
+
+        apps = global_apps
+    group_model = apps.get_model("auth", "Group")
+    permission_model = apps.get_model("auth", "Permission")
+    for role, patterns in ROLE_PERMISSIONS.items():
+        group, _ = group_model.objects.get_or_create(name=GROUP_NAMES[role])
+        wanted = set()
+        for pattern in patterns:
+            app_label, codename = pattern.split(".", 1)
+            queryset = permission_model.objects.filter(content_type__app_label=app_label)
+            if codename != "*":
+                queryset = queryset.filter(codename=codename)
+            wanted.update(queryset.values_list("pk", flat=True))
+        group.permissions.set(wanted)

@@ -1,0 +1,235 @@
+"""Treatment catalogue, skin assessments, series, sessions and aftercare notes."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from clinic.models import Patient, Practitioner, Room
+from treatments.choices import (
+    Fitzpatrick,
+    Modality,
+    Redness,
+    ScarType,
+    SeriesStatus,
+    SkinType,
+    Suitability,
+)
+
+
+class TreatmentType(models.Model):
+    """A treatment the clinic offers, with its spacing rules and aftercare template.
+
+    ``parameter_schema`` lists the session parameters the modality records, e.g.
+    ``[{"name": "passes", "label": "Passes", "type": "int", "min": 1, "max": 3}]``.
+    """
+
+    name = models.CharField(max_length=120, unique=True)
+    modality = models.CharField(max_length=20, choices=Modality.choices)
+    description = models.TextField(blank=True)
+    default_duration_minutes = models.PositiveSmallIntegerField(default=30)
+    extra_area_minutes = models.PositiveSmallIntegerField(
+        default=15, help_text="Added per extra area (neck, chest, ...) beyond the face"
+    )
+    buffer_minutes = models.PositiveSmallIntegerField(
+        default=10, help_text="Cleanup time after each appointment"
+    )
+    min_interval_days = models.PositiveSmallIntegerField(default=14)
+    max_interval_days = models.PositiveSmallIntegerField(default=28)
+    maintenance_interval_days = models.PositiveSmallIntegerField(default=30)
+    sessions_mild = models.PositiveSmallIntegerField(default=4)
+    sessions_moderate = models.PositiveSmallIntegerField(default=6)
+    sessions_severe = models.PositiveSmallIntegerField(default=8)
+    parameter_schema = models.JSONField(default=list, blank=True)
+    aftercare_template = models.TextField(blank=True)
+    rooms = models.ManyToManyField(Room, blank=True, related_name="treatment_types")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_interval_days__gte=1)
+                & Q(max_interval_days__gte=F("min_interval_days")),
+                name="treatment_type_interval_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def sessions_by_severity(self) -> dict[str, int]:
+        return {
+            "mild": self.sessions_mild,
+            "moderate": self.sessions_moderate,
+            "severe": self.sessions_severe,
+        }
+
+
+class SkinAssessment(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="assessments")
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="+")
+    assessed_on = models.DateField()
+    fitzpatrick = models.PositiveSmallIntegerField(choices=Fitzpatrick.choices)
+    skin_type = models.CharField(max_length=20, choices=SkinType.choices)
+    # {"dull_rough": "mild", "acne_scars": "severe"}
+    concerns = models.JSONField(default=dict, blank=True)
+    scar_type = models.CharField(max_length=20, choices=ScarType.choices, default=ScarType.NONE)
+    # ["rosacea", "sun_exposure"]
+    contraindications = models.JSONField(default=list, blank=True)
+    surgery_on = models.DateField(null=True, blank=True)
+    other_contraindication = models.CharField(max_length=200, blank=True)
+    medications = models.TextField(blank=True)
+    allergies = models.TextField(blank=True)
+    notes = models.TextField(blank=True)
+    # The screening outcome at the time of recording (rules.screen_assessment).
+    outcome = models.CharField(
+        max_length=20, choices=Suitability.choices, default=Suitability.UNKNOWN
+    )
+    outcome_summary = models.CharField(max_length=300, blank=True)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-assessed_on", "-id"]
+        indexes = [models.Index(fields=["patient", "-assessed_on"], name="assessment_latest_idx")]
+
+    def __str__(self) -> str:
+        return f"Assessment of {self.patient} on {self.assessed_on:%d %b %Y}"
+
+
+class TreatmentSeries(models.Model):
+    """A planned course of sessions of one treatment type for one patient."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="series")
+    treatment_type = models.ForeignKey(TreatmentType, on_delete=models.PROTECT, related_name="+")
+    planned_by = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="+")
+    assessment = models.ForeignKey(
+        SkinAssessment, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    targeted_concerns = models.JSONField(default=list, blank=True)
+    planned_sessions = models.PositiveSmallIntegerField()
+    start_on = models.DateField()
+    status = models.CharField(
+        max_length=20, choices=SeriesStatus.choices, default=SeriesStatus.PLANNED
+    )
+    stop_reason = models.CharField(max_length=300, blank=True)
+    suitability_override_reason = models.TextField(blank=True)
+    # Denormalised by services when a session is signed, for the due list.
+    last_session_on = models.DateField(null=True, blank=True)
+    completed_sessions = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-start_on", "-id"]
+        verbose_name_plural = "treatment series"
+        indexes = [models.Index(fields=["status", "last_session_on"], name="series_due_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(planned_sessions__gte=1) & Q(planned_sessions__lte=30),
+                name="series_planned_sessions_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.treatment_type} for {self.patient}"
+
+
+class TreatmentSession(models.Model):
+    """What was done at one visit. Signed sessions are only ever amended."""
+
+    series = models.ForeignKey(TreatmentSeries, on_delete=models.PROTECT, related_name="sessions")
+    number = models.PositiveSmallIntegerField(help_text="Session k of the series")
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="+")
+    performed_at = models.DateTimeField()
+    areas = models.JSONField(default=list)
+    parameters = models.JSONField(default=dict, blank=True)
+    duration_minutes = models.PositiveSmallIntegerField()
+    redness = models.CharField(max_length=10, choices=Redness.choices, default=Redness.NONE)
+    swelling = models.BooleanField(default=False)
+    other_response = models.CharField(max_length=300, blank=True)
+    comfort = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Patient comfort, 1 (painful) to 5 (comfortable)"
+    )
+    notes = models.TextField(blank=True)
+    overdue = models.BooleanField(default=False)
+    spacing_override_reason = models.TextField(blank=True)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["series", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["series", "number"], name="session_number_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Session {self.number} of {self.series}"
+
+
+class AftercareStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    SENDING = "sending", "Being sent"
+    SENT = "sent", "Sent"
+    NOT_SENT = "not_sent", "Not sent (no email consent)"
+
+
+class AftercareNote(models.Model):
+    """Built when a session is signed, from the template plus the practitioner's words."""
+
+    session = models.OneToOneField(
+        TreatmentSession, on_delete=models.PROTECT, related_name="aftercare_note"
+    )
+    template_text = models.TextField()
+    practitioner_additions = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=10, choices=AftercareStatus.choices, default=AftercareStatus.PENDING
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Aftercare for {self.session}"
+
+    @property
+    def body(self) -> str:
+        if self.practitioner_additions.strip():
+            return f"{self.template_text.rstrip()}\n\n{self.practitioner_additions.strip()}"
+        return self.template_text
+
+
+class Amendment(models.Model):
+    """A change to a signed clinical record: who, when, why, and before/after values."""
+
+    assessment = models.ForeignKey(
+        SkinAssessment, on_delete=models.PROTECT, null=True, blank=True, related_name="amendments"
+    )
+    session = models.ForeignKey(
+        TreatmentSession, on_delete=models.PROTECT, null=True, blank=True, related_name="amendments"
+    )
+    amended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    amended_at = models.DateTimeField(auto_now_add=True)
+    reason = models.TextField()
+    changes = models.JSONField(help_text='{"field": {"before": ..., "after": ...}}')
+
+    class Meta:
+        ordering = ["amended_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(assessment__isnull=False) & Q(session__isnull=True))
+                | (Q(assessment__isnull=True) & Q(session__isnull=False)),
+                name="amendment_has_one_record",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Amendment by {self.amended_by} on {self.amended_at:%d %b %Y}"
