@@ -1,6 +1,9 @@
+"""Treatments pages: assessments (patients issue) and catalogue/series/sessions (series issue)."""
+
 from __future__ import annotations
 
-from django.urls import path  # noqa: F401 - pages are added here by the treatments issues
+from treatments.urls_assessments import urlpatterns as assessment_patterns
+from treatments.urls_series import urlpatterns as series_patterns
 
 app_name = "treatments"
-urlpatterns: list = []
+urlpatterns = [*assessment_patterns, *series_patterns]

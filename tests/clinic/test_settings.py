@@ -1,0 +1,143 @@
+"""Settings come from the environment and stop start-up on bad values."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from clinic.env import Env
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("1", True), ("true", True), ("Yes", True), ("on", True), ("0", False), ("false", False),
+     ("NO", False), ("off", False), ("", False)],
+)
+def test_booleans_accept_the_usual_words(raw: str, expected: bool):
+    assert Env({"DJANGO_DEBUG": raw}).bool("DJANGO_DEBUG", False) is expected
+
+
+@pytest.mark.parametrize("raw", ["maybe", "2", "tru", "enabled"])
+def test_a_wrong_boolean_names_the_variable(raw: str):
+    with pytest.raises(ImproperlyConfigured, match="DJANGO_DEBUG"):
+        Env({"DJANGO_DEBUG": raw}).bool("DJANGO_DEBUG", False)
+
+
+def test_port_must_be_a_number_in_range():
+    assert Env({"PORT": "8080"}).int("PORT", 8000, minimum=1, maximum=65535) == 8080
+    with pytest.raises(ImproperlyConfigured, match="PORT='eighty' is not a whole number"):
+        Env({"PORT": "eighty"}).int("PORT", 8000)
+    with pytest.raises(ImproperlyConfigured, match="PORT=70000 is above the maximum"):
+        Env({"PORT": "70000"}).int("PORT", 8000, minimum=1, maximum=65535)
+
+
+def test_time_zone_must_exist():
+    assert Env({}).time_zone("CLINIC_TIME_ZONE", "Europe/London") == "Europe/London"
+    assert Env({"CLINIC_TIME_ZONE": "America/New_York"}).time_zone("CLINIC_TIME_ZONE", "UTC") == (
+        "America/New_York"
+    )
+    with pytest.raises(ImproperlyConfigured, match="CLINIC_TIME_ZONE='Mars/Olympus'"):
+        Env({"CLINIC_TIME_ZONE": "Mars/Olympus"}).time_zone("CLINIC_TIME_ZONE", "Europe/London")
+
+
+def test_database_defaults_to_sqlite_tuned_for_concurrency(tmp_path: Path):
+    config = Env({}).database("DATABASE_URL", default_sqlite=tmp_path / "clinic.sqlite3")
+    assert config["ENGINE"] == "django.db.backends.sqlite3"
+    assert config["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    assert "journal_mode=WAL" in config["OPTIONS"]["init_command"]
+    assert "busy_timeout" in config["OPTIONS"]["init_command"]
+
+
+def test_postgres_url_is_parsed(tmp_path: Path):
+    config = Env({"DATABASE_URL": "postgres://clinic:s3cret@db.internal:5433/clinic"}).database(
+        "DATABASE_URL", default_sqlite=tmp_path / "x.sqlite3"
+    )
+    assert config["ENGINE"] == "django.db.backends.postgresql"
+    assert (config["HOST"], config["PORT"], config["NAME"], config["USER"]) == (
+        "db.internal", 5433, "clinic", "clinic"
+    )
+
+
+@pytest.mark.parametrize("url", ["mysql://x@y/z", "postgres://host:5432/", "nonsense"])
+def test_unsupported_database_url_names_the_variable(url: str, tmp_path: Path):
+    with pytest.raises(ImproperlyConfigured, match="DATABASE_URL"):
+        Env({"DATABASE_URL": url}).database("DATABASE_URL", default_sqlite=tmp_path / "x")
+
+
+def test_email_url_smtp_with_port(tmp_path: Path):
+    config = Env({"EMAIL_URL": "smtp://127.0.0.1:1025"}).email("EMAIL_URL", default_dir=tmp_path)
+    assert config["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert (config["EMAIL_HOST"], config["EMAIL_PORT"]) == ("127.0.0.1", 1025)
+    assert config["EMAIL_USE_TLS"] is False
+
+
+def test_email_url_submission_with_credentials_uses_tls(tmp_path: Path):
+    config = Env({"EMAIL_URL": "smtp+tls://mailer:p%40ss@mail.example:587"}).email(
+        "EMAIL_URL", default_dir=tmp_path
+    )
+    assert config["EMAIL_HOST_USER"] == "mailer"
+    assert config["EMAIL_HOST_PASSWORD"] == "p@ss"
+    assert config["EMAIL_USE_TLS"] is True
+
+
+def test_email_defaults_to_files_a_developer_can_read(tmp_path: Path):
+    config = Env({}).email("EMAIL_URL", default_dir=tmp_path)
+    assert config["EMAIL_BACKEND"] == "django.core.mail.backends.filebased.EmailBackend"
+    assert config["EMAIL_FILE_PATH"] == str(tmp_path)
+
+
+@pytest.mark.parametrize("url", ["pop3://mail", "smtp://", "smtp://host:port"])
+def test_bad_email_url_names_the_variable(url: str, tmp_path: Path):
+    with pytest.raises(ImproperlyConfigured, match="EMAIL_URL"):
+        Env({"EMAIL_URL": url}).email("EMAIL_URL", default_dir=tmp_path)
+
+
+def test_broker_defaults_to_a_serverless_transport(tmp_path: Path):
+    url, options = Env({}).broker("CELERY_BROKER_URL", default_dir=tmp_path)
+    assert url == "filesystem://"
+    assert options["data_folder_in"].startswith(str(tmp_path))
+
+
+def test_unknown_broker_scheme_names_the_variable(tmp_path: Path):
+    with pytest.raises(ImproperlyConfigured, match="CELERY_BROKER_URL"):
+        Env({"CELERY_BROKER_URL": "kafka://x"}).broker("CELERY_BROKER_URL", default_dir=tmp_path)
+
+
+def _start_django(**overrides: str) -> subprocess.CompletedProcess[str]:
+    """Start Django's settings in a fresh interpreter with a production-like environment."""
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("DJANGO_", "DATABASE_URL", "EMAIL_URL", "CLINIC_", "PORT"))}
+    env.update(overrides)
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); print('started')"],
+        cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "clinic.settings"},
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+
+
+def test_production_without_a_secret_key_refuses_to_start():
+    result = _start_django(DJANGO_DEBUG="0", DJANGO_ALLOWED_HOSTS="clinic.example")
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_production_with_secrets_starts():
+    result = _start_django(
+        DJANGO_DEBUG="false", DJANGO_ALLOWED_HOSTS="clinic.example",
+        DJANGO_SECRET_KEY="x" * 50,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "started" in result.stdout
+
+
+def test_a_typo_in_debug_stops_start_up_with_the_variable_named():
+    result = _start_django(DJANGO_DEBUG="ture")
+    assert result.returncode != 0
+    assert "DJANGO_DEBUG='ture' is not a boolean" in result.stderr
