@@ -8,6 +8,23 @@ from __future__ import annotations
 
 from django.db import models
 
+# One vocabulary for the badge on patient pages (clinic) and the screening rules (here).
+from clinic.choices import Suitability
+
+__all__ = [
+    "Concern",
+    "Contraindication",
+    "Fitzpatrick",
+    "Modality",
+    "Redness",
+    "ScarType",
+    "SeriesStatus",
+    "Severity",
+    "SkinType",
+    "Suitability",
+    "TreatedArea",
+]
+
 
 class Modality(models.TextChoices):
     CRYSTAL = "crystal", "Crystal microdermabrasion"
@@ -71,13 +88,6 @@ class Contraindication(models.TextChoices):
     SUN_EXPOSURE = "sun_exposure", "Recent sun exposure or sunburn"
     BROKEN_SKIN = "broken_skin", "Broken skin or infection in the area"
     OTHER = "other", "Other"
-
-
-class Suitability(models.TextChoices):
-    SUITABLE = "suitable", "Suitable"
-    CAUTION = "caution", "Caution"
-    NOT_SUITABLE = "not_suitable", "Not suitable"
-    UNKNOWN = "unknown", "No assessment yet"
 
 
 class TreatedArea(models.TextChoices):
