@@ -172,6 +172,8 @@ class Env:
         value = self.raw(name)
         if value is None:
             folder = default_dir / "broker"
+            for sub in ("queue", "control"):
+                (folder / sub).mkdir(parents=True, exist_ok=True)
             return "filesystem://", {
                 "data_folder_in": str(folder / "queue"),
                 "data_folder_out": str(folder / "queue"),
