@@ -1,8 +1,25 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _install_signed_record_guards(sender: Any, **kwargs: Any) -> None:
+    from django.db import connections
+
+    from treatments.guards import install_guards
+
+    install_guards(connections[kwargs.get("using", "default")])
 
 
 class TreatmentsConfig(AppConfig):
     name = "treatments"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # SQLite drops a table's triggers when a migration rebuilds it: reinstall after migrate.
+        post_migrate.connect(
+            _install_signed_record_guards, sender=self, dispatch_uid="treatments-record-guards"
+        )

@@ -120,9 +120,20 @@ class TreatmentSeries(models.Model):
     )
     stop_reason = models.CharField(max_length=300, blank=True)
     suitability_override_reason = models.TextField(blank=True)
+    # The screening outcome when the series was planned ("suitable", "caution", ...).
+    screening_outcome = models.CharField(
+        max_length=20, choices=Suitability.choices, default=Suitability.UNKNOWN
+    )
     # Denormalised by services when a session is signed, for the due list.
     last_session_on = models.DateField(null=True, blank=True)
     completed_sessions = models.PositiveSmallIntegerField(default=0)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    stopped_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -133,6 +144,10 @@ class TreatmentSeries(models.Model):
             models.CheckConstraint(
                 condition=Q(planned_sessions__gte=1) & Q(planned_sessions__lte=30),
                 name="series_planned_sessions_range",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=SeriesStatus.STOPPED) | ~Q(stop_reason=""),
+                name="series_stopped_has_reason",
             ),
         ]
 
@@ -157,18 +172,45 @@ class TreatmentSession(models.Model):
         null=True, blank=True, help_text="Patient comfort, 1 (painful) to 5 (comfortable)"
     )
     notes = models.TextField(blank=True)
+    aftercare_additions = models.TextField(
+        blank=True, help_text="Added to the treatment type's aftercare template when signed"
+    )
+    is_maintenance = models.BooleanField(default=False)
     overdue = models.BooleanField(default=False)
     spacing_override_reason = models.TextField(blank=True)
+    logged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     signed_at = models.DateTimeField(null=True, blank=True)
     signed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # A signed row may only change together with an Amendment; the services bump this count
+    # with it, and a database trigger refuses any other update of a signed row.
+    amendment_count = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["series", "number"]
         constraints = [
             models.UniqueConstraint(fields=["series", "number"], name="session_number_unique"),
+            models.UniqueConstraint(
+                fields=["series"],
+                condition=Q(signed_at__isnull=True),
+                name="session_one_draft_per_series",
+            ),
+            models.CheckConstraint(
+                condition=Q(signed_at__isnull=True, signed_by__isnull=True)
+                | Q(signed_at__isnull=False, signed_by__isnull=False),
+                name="session_signed_by_whom",
+            ),
+            models.CheckConstraint(
+                condition=Q(comfort__isnull=True) | Q(comfort__gte=1, comfort__lte=5),
+                name="session_comfort_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gte=1), name="session_duration_positive"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -193,7 +235,13 @@ class AftercareNote(models.Model):
     status = models.CharField(
         max_length=10, choices=AftercareStatus.choices, default=AftercareStatus.PENDING
     )
+    # Set when a sender claims the note (pending -> sending), so a crashed send can be retried.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "created_at"], name="aftercare_status_idx")]
 
     def __str__(self) -> str:
         return f"Aftercare for {self.session}"
