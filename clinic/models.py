@@ -157,6 +157,16 @@ class MessageStatus(models.TextChoices):
     SKIPPED = "skipped", "Skipped"
 
 
+class MessageKind(models.TextChoices):
+    BOOKING_CONFIRMATION = "booking_confirmation", "Booking confirmation"
+    BOOKING_RESCHEDULED = "booking_rescheduled", "Booking moved"
+    BOOKING_CANCELLED = "booking_cancelled", "Booking cancelled"
+    APPOINTMENT_REMINDER = "appointment_reminder", "Appointment reminder"
+    AFTERCARE = "aftercare", "Aftercare"
+    SERIES_FOLLOWUP = "series_followup", "Next-session follow-up"
+    MAINTENANCE_REMINDER = "maintenance_reminder", "Maintenance reminder"
+
+
 class OutboundMessage(models.Model):
     """The ledger: every email is recorded here before it is sent.
 
@@ -164,7 +174,7 @@ class OutboundMessage(models.Model):
     task cannot create (and so cannot send) the same message twice.
     """
 
-    kind = models.CharField(max_length=40)
+    kind = models.CharField(max_length=40, choices=MessageKind.choices)
     idempotency_key = models.CharField(max_length=200, unique=True)
     patient = models.ForeignKey(
         Patient, on_delete=models.SET_NULL, null=True, blank=True, related_name="messages"
@@ -174,9 +184,16 @@ class OutboundMessage(models.Model):
     object_id = models.PositiveBigIntegerField(null=True, blank=True)
     about = GenericForeignKey("content_type", "object_id")
     subject = models.CharField(max_length=200, blank=True)
+    # The rendered email as it was recorded (sent as is, even on a retry days later).
+    body_text = models.TextField(blank=True)
+    body_html = models.TextField(blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    # [{"filename": ..., "content": ..., "mimetype": ...}], text attachments only (.ics).
+    attachments = models.JSONField(default=list, blank=True)
     status = models.CharField(
         max_length=10, choices=MessageStatus.choices, default=MessageStatus.PENDING
     )
+    skip_reason = models.CharField(max_length=300, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     due_at = models.DateTimeField()
