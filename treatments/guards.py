@@ -1,8 +1,9 @@
 """Database triggers: nothing changes a signed clinical record silently.
 
-- A signed treatment session may only be updated together with an amendment: the amendment
-  service bumps ``amendment_count`` in the same UPDATE; any other UPDATE of a signed row (the
-  admin, a shell, a bug) is refused by the database with an ``IntegrityError``.
+- A signed treatment session or skin assessment may only be updated together with an
+  amendment: the amendment service bumps ``amendment_count`` in the same UPDATE; any other
+  UPDATE of a signed row (the admin, a shell, a bug) is refused by the database with an
+  ``IntegrityError``.
 - An aftercare note's text never changes once written (its sending status may).
 - Amendment rows are never updated.
 
@@ -16,10 +17,12 @@ from __future__ import annotations
 from typing import Any
 
 SESSION_TABLE = "treatments_treatmentsession"
+ASSESSMENT_TABLE = "treatments_skinassessment"
 AFTERCARE_TABLE = "treatments_aftercarenote"
 AMENDMENT_TABLE = "treatments_amendment"
 
 SESSION_MESSAGE = "A signed treatment session can only change through an amendment."
+ASSESSMENT_MESSAGE = "A signed skin assessment can only change through an amendment."
 AFTERCARE_MESSAGE = "An aftercare note's text cannot change once it is written."
 AMENDMENT_MESSAGE = "Amendments are a permanent record and cannot be changed."
 
@@ -29,6 +32,11 @@ GUARDS: dict[str, tuple[str, str, str]] = {
         SESSION_TABLE,
         "OLD.signed_at IS NOT NULL AND NEW.amendment_count <= OLD.amendment_count",
         SESSION_MESSAGE,
+    ),
+    "treatments_assessment_signed_guard": (
+        ASSESSMENT_TABLE,
+        "OLD.signed_at IS NOT NULL AND NEW.amendment_count <= OLD.amendment_count",
+        ASSESSMENT_MESSAGE,
     ),
     "treatments_aftercare_text_guard": (
         AFTERCARE_TABLE,

@@ -93,11 +93,26 @@ class SkinAssessment(models.Model):
     signed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # A signed assessment changes only together with an Amendment: the amendment service
+    # bumps this count in the same UPDATE, and a trigger (treatments.guards) refuses any
+    # other update of a signed row.
+    amendment_count = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-assessed_on", "-id"]
         indexes = [models.Index(fields=["patient", "-assessed_on"], name="assessment_latest_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(signed_at__isnull=True, signed_by__isnull=True)
+                | Q(signed_at__isnull=False, signed_by__isnull=False),
+                name="assessment_signed_by_whom",
+            ),
+            models.CheckConstraint(
+                condition=Q(fitzpatrick__gte=1, fitzpatrick__lte=6),
+                name="assessment_fitzpatrick_range",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Assessment of {self.patient} on {self.assessed_on:%d %b %Y}"
