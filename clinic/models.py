@@ -121,6 +121,8 @@ class Patient(models.Model):
     )
     notes = models.TextField(blank=True)
     is_active = models.BooleanField("Active", default=True)
+    # Set by clinic.privacy.patient_erase: identity anonymised, nothing is sent any more.
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Denormalised lower-case, accent-free "given family email phone" for search.
     search_text = models.TextField(editable=False, default="")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -210,3 +212,106 @@ class OutboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.recipient} ({self.status})"
+
+
+class AuditAction(models.TextChoices):
+    CREATE = "create", "Created"
+    CHANGE = "change", "Changed"
+    DELETE = "delete", "Deleted"
+    VIEW = "view", "Viewed"
+    SIGN = "sign", "Signed"
+    AMEND = "amend", "Amended"
+    EXPORT = "export", "Exported"
+    ERASE = "erase", "Erased"
+    LOGIN = "login", "Signed in"
+    LOGOUT = "logout", "Signed out"
+    LOGIN_FAILED = "login_failed", "Sign-in failed"
+    LOCKOUT = "lockout", "Locked out"
+    OTP_ENROL = "otp_enrol", "Two-factor enrolled"
+    OTP_FAILED = "otp_failed", "Two-factor code refused"
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    """The trail is append-only for the application: bulk writes are refused."""
+
+    def update(self, **kwargs: object) -> int:
+        raise AuditTrailIsAppendOnly("Audit entries cannot be changed.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AuditTrailIsAppendOnly("Audit entries cannot be deleted.")
+
+    def _redact_payloads(self, *, redacted_at: object) -> int:
+        """The one permitted change (GDPR erasure): blank the before/after payload.
+
+        The chained hash covers ``payload_digest``, not the payload, so the chain still
+        verifies; the PostgreSQL trigger allows exactly this change and nothing else.
+        """
+        return super().update(before="", after="", detail="", redacted_at=redacted_at)
+
+
+class AuditTrailIsAppendOnly(Exception):
+    pass
+
+
+class AuditEntry(models.Model):
+    """One line of the tamper-evident audit trail (written only by ``clinic.audit.record``).
+
+    ``hash = sha256(prev_hash + canonical JSON of the entry)``; ``seq`` is gap-free and
+    unique, so a deleted, inserted or edited entry breaks the chain where it happened.
+    Users and patients are plain ids, not foreign keys: deleting a user must not touch
+    the trail.
+    """
+
+    seq = models.PositiveBigIntegerField(unique=True)
+    at = models.DateTimeField(db_index=True)
+    actor_id = models.PositiveBigIntegerField(null=True, blank=True, db_index=True)
+    actor_username = models.CharField(max_length=150, blank=True)
+    # Text, not inet: the hash covers exactly what was written, with no re-rendering.
+    ip_address = models.CharField(max_length=45, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    action = models.CharField(max_length=20, choices=AuditAction.choices, db_index=True)
+    object_type = models.CharField(max_length=100, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    patient_id = models.PositiveBigIntegerField(null=True, blank=True, db_index=True)
+    # Canonical JSON text (not JSONField): the digest must survive a database round trip.
+    before = models.TextField(blank=True)
+    after = models.TextField(blank=True)
+    detail = models.CharField(max_length=300, blank=True)
+    payload_digest = models.CharField(max_length=64)
+    redacted_at = models.DateTimeField(null=True, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-seq"]
+        verbose_name_plural = "audit entries"
+        indexes = [
+            models.Index(fields=["patient_id", "-at"], name="audit_patient_at_idx"),
+            models.Index(fields=["object_type", "object_id"], name="audit_object_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} {self.object_type}:{self.object_id} by {self.actor_username}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise AuditTrailIsAppendOnly("Audit entries cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise AuditTrailIsAppendOnly("Audit entries cannot be deleted.")
+
+
+class AuditChainLock(models.Model):
+    """A single row locked (SELECT ... FOR UPDATE) by every append to the audit chain.
+
+    Locking the newest entry is not enough on PostgreSQL: a second writer waiting on it
+    would still see the old "newest" row after the wait and fork the chain.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+
+    def __str__(self) -> str:
+        return "audit chain lock"

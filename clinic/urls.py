@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from clinic import views
+from clinic import views, views_twofactor
 from clinic.forms import StyledPasswordChangeForm, StyledPasswordResetForm, StyledSetPasswordForm
 
 handler403 = "clinic.views.error_403"
@@ -14,6 +14,8 @@ handler500 = "clinic.views.error_500"
 account_patterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("two-factor/", views_twofactor.otp_verify, name="otp_verify"),
+    path("two-factor/setup/", views_twofactor.otp_enrol, name="otp_enrol"),
     path(
         "password/change/",
         auth_views.PasswordChangeView.as_view(form_class=StyledPasswordChangeForm),

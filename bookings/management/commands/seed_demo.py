@@ -365,7 +365,10 @@ class Command(BaseCommand):
                     starts.append(local.astimezone(dt.UTC))
         active = [slot for slot in slots if slot[0].is_active]
         booked_patients: set[int] = set()
-        taken: list[tuple[int, dt.datetime, dt.datetime]] = []
+        taken: list[tuple[tuple[str, int], dt.datetime, dt.datetime]] = []
+        room_capabilities = {
+            treatment_type.pk: set(treatment_type.rooms.all()) for treatment_type in types
+        }
         for index, start in enumerate(starts):
             patient, series, number = active[index % len(active)]
             if patient.pk in booked_patients and series is not None:
@@ -373,9 +376,27 @@ class Command(BaseCommand):
             practitioner = practitioners[index % len(practitioners)]
             treatment_type = series.treatment_type if series else types[index % 2]
             end = start + dt.timedelta(minutes=treatment_type.default_duration_minutes)
-            if any(pk == practitioner.pk and s < end and start < e for pk, s, e in taken):
+            blocked_until = end + dt.timedelta(minutes=treatment_type.buffer_minutes)
+            # Practitioners and rooms stay busy through the cleanup buffer; patients do not.
+            if any(
+                key in {("practitioner", practitioner.pk), ("patient", patient.pk)}
+                and s < blocked_until
+                and start < e
+                for key, s, e in taken
+            ):
                 continue
-            room = rooms[index % len(practitioners)]
+            capable = [room for room in rooms if room in room_capabilities[treatment_type.pk]]
+            free_rooms = [
+                room
+                for room in capable
+                if not any(
+                    key == ("room", room.pk) and s < blocked_until and start < e
+                    for key, s, e in taken
+                )
+            ]
+            if not free_rooms:
+                continue
+            room = free_rooms[0]
             if start < now:
                 status = rng.choice([AppointmentStatus.COMPLETED, AppointmentStatus.CHECKED_IN])
             else:
@@ -389,11 +410,14 @@ class Command(BaseCommand):
                 series_session_number=number,
                 starts_at=start,
                 ends_at=end,
+                blocked_until=blocked_until,
                 status=status,
                 booked_by=users["reception"],
                 confirmed_at=now if status == AppointmentStatus.CONFIRMED else None,
             )
-            taken.append((practitioner.pk, start, end))
+            taken.append((("practitioner", practitioner.pk), start, blocked_until))
+            taken.append((("room", room.pk), start, blocked_until))
+            taken.append((("patient", patient.pk), start, end))
             booked_patients.add(patient.pk)
 
     def _summary(self) -> str:
