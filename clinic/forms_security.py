@@ -1,0 +1,56 @@
+"""Forms for the two-factor sign-in steps and the audit report filters."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.core.exceptions import ValidationError
+
+from clinic.models import AuditAction
+
+
+class OneTimeCodeForm(forms.Form):
+    token = forms.CharField(
+        label="Six-digit code from your authenticator app",
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+
+    def __init__(self, *args: Any, submit_label: str = "Verify", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", submit_label))
+
+    def clean_token(self) -> str:
+        token = "".join(self.cleaned_data["token"].split())
+        if not token.isdigit() or len(token) != 6:
+            raise ValidationError("Enter the six digits your authenticator app shows.")
+        return token
+
+
+class AuditFilterForm(forms.Form):
+    patient = forms.IntegerField(label="Patient number", required=False, min_value=1)
+    user = forms.CharField(label="Staff username", required=False, max_length=150)
+    action = forms.ChoiceField(
+        label="Action", required=False, choices=[("", "Any action"), *AuditAction.choices]
+    )
+    date_from = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        start: dt.date | None = cleaned.get("date_from")
+        end: dt.date | None = cleaned.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", "The end date must be on or after the start date.")
+        return cleaned

@@ -1,0 +1,271 @@
+"""Sessions, sign-in protection and two-factor login (ASVS V3/V6, HIPAA 164.312(a)).
+
+- ``NoStoreMiddleware``: pages rendered by views are never stored by browsers or proxies.
+- ``SessionLifetimeMiddleware``: a session ends ``SESSION_ABSOLUTE_HOURS`` after sign-in,
+  however active (the idle timeout is Django's ``SESSION_COOKIE_AGE``).
+- ``TwoFactorMiddleware``: a user with a TOTP device must enter a code after the password;
+  with ``OTP_REQUIRED_FOR_CLINICAL`` practitioners and managers must enrol first.
+- ``LoginThrottleBackend``: django-axes, per username and per address, with a cool-off.
+- Signal receivers: every sign-in, sign-out, failure and lockout is logged and audited;
+  deactivating a user deletes their sessions.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+from axes.backends import AxesStandaloneBackend
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model, logout
+from django.contrib.sessions.models import Session
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django_otp import user_has_device
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from clinic import audit
+from clinic.models import AuditAction
+from clinic.roles import CLINICAL_ROLES, has_role
+
+logger = logging.getLogger("clinic.security")
+
+SESSION_STARTED_KEY = "_clinic_signed_in_at"
+# "verify": has a device, must enter a code; "enrol": must set one up; "none": neither.
+SESSION_OTP_KEY = "_clinic_two_factor"
+TWO_FACTOR_URL_NAMES = frozenset({"otp_verify", "otp_enrol", "logout"})
+
+
+class NoStoreMiddleware:
+    """``Cache-Control: no-store`` unless a response chose its own caching (static files)."""
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not response.has_header("Cache-Control"):
+            response["Cache-Control"] = "no-store, private"
+        return response
+
+
+class SessionLifetimeMiddleware:
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            started = request.session.get(SESSION_STARTED_KEY)
+            now = time.time()
+            if started is None:
+                request.session[SESSION_STARTED_KEY] = now
+            elif now - started > settings.SESSION_ABSOLUTE_HOURS * 3600:
+                logger.info("session of user %s ended: absolute lifetime", request.user.pk)
+                logout(request)
+                messages.info(request, "Your session has ended. Please sign in again.")
+        return self.get_response(request)
+
+
+def two_factor_state(user: Any) -> str:
+    if user_has_device(user, confirmed=True):
+        return "verify"
+    if settings.OTP_REQUIRED_FOR_CLINICAL and has_role(user, *CLINICAL_ROLES):
+        return "enrol"
+    return "none"
+
+
+class TwoFactorMiddleware:
+    """Sends signed-in but unverified users to the code (or enrolment) page.
+
+    The state is worked out once at sign-in and kept in the session, so ordinary pages
+    pay no extra query.
+    """
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: Any
+    ) -> HttpResponse | None:
+        user = request.user
+        if not user.is_authenticated or user.is_verified():
+            return None
+        if not getattr(view_func, "login_required", True):
+            return None
+        match = request.resolver_match
+        if match is not None and match.url_name in TWO_FACTOR_URL_NAMES:
+            return None
+        state = request.session.get(SESSION_OTP_KEY)
+        if state is None:
+            state = request.session[SESSION_OTP_KEY] = two_factor_state(user)
+        if state == "none":
+            return None
+        target = reverse("otp_verify" if state == "verify" else "otp_enrol")
+        return HttpResponseRedirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
+
+
+class LoginThrottleBackend(AxesStandaloneBackend):
+    """django-axes for every sign-in through a web request.
+
+    A call without a request (the test client's ``login``, a shell) is not an attack
+    surface; axes would refuse it outright, so it is passed on to the next backend.
+    """
+
+    def authenticate(self, request: HttpRequest | None, *args: Any, **kwargs: Any) -> Any:
+        if request is None:
+            return None
+        return super().authenticate(request, *args, **kwargs)
+
+
+def lockout_response(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials: Any = None
+) -> HttpResponse:
+    """django-axes' answer to a locked-out sign-in: the sign-in page's look, status 429."""
+    minutes = max(1, int(settings.AXES_COOLOFF_TIME.total_seconds() // 60))
+    return render(request, "registration/lockout.html", {"cooloff_minutes": minutes}, status=429)
+
+
+def totp_device_start(*, user: Any) -> TOTPDevice:
+    """An unconfirmed device for enrolment (replacing an earlier unconfirmed one)."""
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+
+
+def totp_device_confirm(*, request: HttpRequest, device: TOTPDevice, token: str) -> bool:
+    """Confirm enrolment with a first code; the session is then verified."""
+    from django_otp import login as otp_login
+
+    with transaction.atomic():
+        if not device.verify_token(token):
+            audit.record(action=AuditAction.OTP_FAILED, obj=device.user, detail="Enrolment code")
+            return False
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        TOTPDevice.objects.filter(user=device.user).exclude(pk=device.pk).delete()
+        audit.record(action=AuditAction.OTP_ENROL, obj=device.user)
+    otp_login(request, device)
+    request.session[SESSION_OTP_KEY] = "verify"
+    return True
+
+
+def totp_verify(*, request: HttpRequest, token: str) -> bool:
+    """Check a code against the user's confirmed devices; each code works once (last_t)."""
+    from django_otp import login as otp_login
+    from django_otp import match_token
+
+    device = match_token(request.user, token)
+    if device is None:
+        audit.record(action=AuditAction.OTP_FAILED, obj=request.user, detail="Sign-in code")
+        logger.warning("two-factor code refused for user %s", request.user.pk)
+        return False
+    # A new key for the now fully signed-in session.
+    request.session.cycle_key()
+    otp_login(request, device)
+    return True
+
+
+def kill_user_sessions(user_id: int) -> int:
+    """Delete every live session of a user (database session store)."""
+    doomed = [
+        session.session_key
+        for session in Session.objects.filter(expire_date__gt=timezone.now())
+        if str(session.get_decoded().get("_auth_user_id")) == str(user_id)
+    ]
+    Session.objects.filter(session_key__in=doomed).delete()
+    return len(doomed)
+
+
+# Signal receivers, connected in ClinicConfig.ready.
+
+
+def on_user_pre_save(sender: Any, instance: Any, update_fields: Any = None, **kwargs: Any) -> None:
+    if instance.pk and (update_fields is None or "is_active" in update_fields):
+        instance._clinic_was_active = (
+            sender.objects.filter(pk=instance.pk).values_list("is_active", flat=True).first()
+        )
+
+
+def on_user_post_save(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
+    if not created and getattr(instance, "_clinic_was_active", False) and not instance.is_active:
+        ended = kill_user_sessions(instance.pk)
+        logger.info("user %s deactivated: %s session(s) ended", instance.pk, ended)
+    instance._clinic_was_active = instance.is_active
+
+
+def on_logged_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    if request is None or not hasattr(request, "session"):
+        return
+    request.session[SESSION_STARTED_KEY] = time.time()
+    request.session[SESSION_OTP_KEY] = two_factor_state(user)
+    logger.info("user %s signed in", user.pk)
+    with audit.request_context(request):
+        audit.record(action=AuditAction.LOGIN, obj=user)
+
+
+def on_logged_out(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    if user is None or request is None:
+        return
+    logger.info("user %s signed out", user.pk)
+    with audit.request_context(request):
+        audit.record(action=AuditAction.LOGOUT, obj=user)
+
+
+def on_login_failed(
+    sender: Any, credentials: dict, request: HttpRequest | None = None, **kwargs: Any
+) -> None:
+    username = str(credentials.get("username", ""))[:150]
+    logger.warning(
+        "failed sign-in for username %r from %s",
+        username,
+        audit.client_ip(request) if request else "-",
+    )
+    if request is None:
+        return
+    user_id = (
+        get_user_model().objects.filter(username=username).values_list("pk", flat=True).first()
+    )
+    with audit.request_context(request):
+        audit.record(
+            action=AuditAction.LOGIN_FAILED,
+            object_type="auth.user",
+            object_id=user_id or "",
+            detail=f"Username tried: {username}",
+        )
+
+
+def on_locked_out(
+    sender: Any, request: HttpRequest | None, username: str, ip_address: str, **kwargs: Any
+) -> None:
+    logger.warning("sign-in locked out: username %r from %s", username, ip_address)
+    if request is None:
+        return
+    with audit.request_context(request):
+        audit.record(
+            action=AuditAction.LOCKOUT,
+            object_type="auth.user",
+            detail=f"Locked out: username {username[:100]} from {ip_address}",
+        )
+
+
+def connect_signals() -> None:
+    from axes.signals import user_locked_out
+    from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+    from django.db.models.signals import post_save, pre_save
+
+    user_model = get_user_model()
+    pre_save.connect(on_user_pre_save, sender=user_model, dispatch_uid="clinic-user-pre-save")
+    post_save.connect(on_user_post_save, sender=user_model, dispatch_uid="clinic-user-post-save")
+    user_logged_in.connect(on_logged_in, dispatch_uid="clinic-logged-in")
+    user_logged_out.connect(on_logged_out, dispatch_uid="clinic-logged-out")
+    user_login_failed.connect(on_login_failed, dispatch_uid="clinic-login-failed")
+    user_locked_out.connect(on_locked_out, dispatch_uid="clinic-locked-out")
