@@ -164,10 +164,11 @@ class Appointment(models.Model):
                 condition=Q(blocked_until__gte=F("ends_at")),
                 name="appointment_blocked_after_end",
             ),
+            # A session number only means something inside a series.
             models.CheckConstraint(
-                condition=Q(series__isnull=True, series_session_number__isnull=True)
+                condition=Q(series_session_number__isnull=True)
                 | Q(series__isnull=False, series_session_number__gte=1),
-                name="appointment_series_has_session_number",
+                name="appointment_session_number_needs_series",
             ),
             # One appointment per session of a series (cancelled and no-show ones free it).
             models.UniqueConstraint(
