@@ -1,0 +1,137 @@
+"""Pure layout of the calendar grid: rows of 15 minutes, one column per practitioner or day.
+
+The selector loads appointments and availability; :func:`layout_grid` decides, for every row
+and column, whether the cell starts an appointment card (spanning its rows), is covered by
+one, is free to book, is cleanup time, or is unavailable. The template renders the result as
+an HTML table with ``rowspan``, so no inline styles or scripts are needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bookings.slots import SLOT_STEP_MINUTES, Interval, local_moment
+
+
+@dataclass(frozen=True)
+class GridEntry:
+    """Something to draw: an appointment with its start, end and cleanup end."""
+
+    start: datetime
+    end: datetime
+    blocked_until: datetime
+    item: Any
+    active: bool = True
+
+
+@dataclass
+class Cell:
+    kind: str  # "card", "covered", "free", "buffer", "closed", "past"
+    start: datetime | None = None
+    rowspan: int = 1
+    entries: list[Any] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Column:
+    key: Any
+    label: str
+    entries: Sequence[GridEntry]
+    open: Sequence[Interval]  # when this column can take bookings
+    day: date | None = None
+    extra: Any = None
+
+
+@dataclass
+class Row:
+    start: datetime
+    label: str
+    cells: list[Cell]
+
+
+def row_starts(
+    day: date, first: time, last: time, tz: ZoneInfo, step_minutes: int = SLOT_STEP_MINUTES
+) -> list[datetime]:
+    """Wall-clock row starts from ``first`` up to (not including) ``last`` on a day."""
+    starts = []
+    minute = first.hour * 60 + first.minute - (first.minute % step_minutes)
+    end = last.hour * 60 + last.minute
+    while minute < end:
+        moment = local_moment(day, time(minute // 60, minute % 60), tz)
+        if moment is not None:
+            starts.append(moment)
+        minute += step_minutes
+    return starts
+
+
+def _clusters(entries: Sequence[GridEntry]) -> list[list[GridEntry]]:
+    """Group overlapping entries (an old no-show under a new booking) into one card."""
+    clusters: list[list[GridEntry]] = []
+    cluster_end: datetime | None = None
+    for entry in sorted(entries, key=lambda entry: (entry.start, not entry.active)):
+        if clusters and cluster_end is not None and entry.start < cluster_end:
+            clusters[-1].append(entry)
+            cluster_end = max(cluster_end, entry.end)
+        else:
+            clusters.append([entry])
+            cluster_end = entry.end
+    return clusters
+
+
+def layout_grid(
+    *,
+    rows: Sequence[datetime],
+    columns: Sequence[Column],
+    bookable_from: datetime,
+    tz: ZoneInfo,
+    step_minutes: int = SLOT_STEP_MINUTES,
+) -> list[Row]:
+    """Place every column's entries on the rows; mark the other cells.
+
+    An entry covers every row it overlaps. A free cell is one whose whole row lies in the
+    column's open time, after ``bookable_from``, outside any appointment and its buffer.
+    Entries outside the rows are not drawn; callers choose rows that cover them.
+    """
+    step = timedelta(minutes=step_minutes)
+    grid: list[list[Cell]] = [[Cell("closed") for _ in columns] for _ in rows]
+    for column_index, column in enumerate(columns):
+        blocked = []
+        for cluster in _clusters(column.entries):
+            start = min(entry.start for entry in cluster)
+            end = max(entry.end for entry in cluster)
+            covered = [index for index, row in enumerate(rows) if row < end and start < row + step]
+            if not covered:
+                continue
+            first = covered[0]
+            grid[first][column_index] = Cell(
+                "card",
+                start=start,
+                rowspan=len(covered),
+                entries=[entry.item for entry in cluster],
+            )
+            for index in covered[1:]:
+                grid[index][column_index] = Cell("covered")
+            blocked.extend(
+                Interval(entry.start, entry.blocked_until) for entry in cluster if entry.active
+            )
+        for index, row in enumerate(rows):
+            cell = grid[index][column_index]
+            if cell.kind != "closed":
+                continue
+            slot = Interval(row, row + step)
+            if not any(span.contains(slot) for span in column.open):
+                continue
+            if any(busy.overlaps(slot) for busy in blocked):
+                grid[index][column_index] = Cell("buffer", start=row)
+            elif row < bookable_from:
+                grid[index][column_index] = Cell("past", start=row)
+            else:
+                grid[index][column_index] = Cell("free", start=row)
+    return [
+        Row(start=row, label=row.astimezone(tz).strftime("%H:%M"), cells=grid[index])
+        for index, row in enumerate(rows)
+    ]

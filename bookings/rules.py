@@ -1,0 +1,141 @@
+"""Pure booking rules about series sessions: numbering, neighbours and windows.
+
+No ORM and no clock: selectors and services turn rows into :class:`SessionDate` values
+(clinic-local days) and pass ``today`` in. The spacing rules themselves live in
+:mod:`treatments.rules`; this module decides which dates they are asked about.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from treatments.rules import (
+    DomainError,
+    SessionWindow,
+    SpacingPolicy,
+    WindowStatus,
+    next_session_window,
+)
+
+
+class BookingError(DomainError):
+    """A booking rule said no; ``message`` is for the person at the desk (HTTP 409)."""
+
+
+class SlotUnavailable(BookingError):
+    """The time is taken or outside the hours (double booking, break, closure, notice)."""
+
+
+class SuitabilityOverrideRequired(BookingError):
+    """The patient's latest assessment says not suitable and no override is recorded."""
+
+
+class InvalidTransition(BookingError):
+    """The appointment's status does not allow that action (e.g. checking in a cancelled one)."""
+
+
+class SeriesFull(BookingError):
+    """Every planned session of the series is already booked or done."""
+
+
+@dataclass(frozen=True, order=True)
+class SessionDate:
+    """Session ``number`` of a series happened, or is booked, on clinic-local day ``on``."""
+
+    number: int
+    on: date
+
+
+def next_session_number(*, taken: Iterable[int], completed_sessions: int = 0) -> int:
+    """The number the next booked session gets: one past the highest held or logged."""
+    return max([completed_sessions, *taken], default=0) + 1
+
+
+def neighbours(*, sessions: Sequence[SessionDate], number: int) -> tuple[date | None, date | None]:
+    """The days of the nearest sessions before and after session ``number`` in the series."""
+    before = [session for session in sessions if session.number < number]
+    after = [session for session in sessions if session.number > number]
+    previous_on = max(before).on if before else None
+    next_on = min(after).on if after else None
+    return previous_on, next_on
+
+
+def series_window(
+    *, last_session_on: date | None, start_on: date, policy: SpacingPolicy
+) -> SessionWindow:
+    """When the next session of a series may be.
+
+    After a session: the spacing window (``min_days`` to ``max_days`` after it). Before the
+    first session: from the planned start, closing when a session window would close
+    (``max_days - min_days`` later), so an unstarted series shows up as overdue too.
+    """
+    if last_session_on is None:
+        return SessionWindow(
+            earliest=start_on,
+            ideal=start_on,
+            latest=start_on + timedelta(days=policy.max_days - policy.min_days),
+        )
+    return next_session_window(last_session_on=last_session_on, policy=policy)
+
+
+DUE_GROUPS: tuple[tuple[str, str], ...] = (
+    (WindowStatus.OVERDUE, "Overdue"),
+    (WindowStatus.CLOSING, "Window closing within 7 days"),
+    (WindowStatus.OPEN, "Window open"),
+)
+
+
+def due_sort_key(*, window: SessionWindow, today: date) -> tuple[int, date]:
+    """Most urgent first: overdue (longest overdue first), closing, then open windows."""
+    status = window.status_on(today)
+    rank = {WindowStatus.OVERDUE: 0, WindowStatus.CLOSING: 1, WindowStatus.OPEN: 2}.get(status, 3)
+    return rank, window.latest
+
+
+def search_range_for_window(
+    *, window: SessionWindow, today: date, min_days: int = 14
+) -> tuple[date, date]:
+    """The days a slot search covers by default for a series' next session.
+
+    The window itself, starting no earlier than today; once the window has closed (overdue),
+    the next ``min_days`` days from today so the patient is seen as soon as possible.
+    """
+    first = max(window.earliest, today)
+    last = window.latest
+    if last < first:
+        last = first + timedelta(days=min_days - 1)
+    return first, last
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A free start offered for a series session: clinic-local day and minute of the day."""
+
+    day: date
+    minute_of_day: int
+    practitioner_id: int
+    index: int  # position in the caller's list of slots
+
+
+def best_candidate(
+    candidates: Iterable[Candidate],
+    *,
+    target: date,
+    preferred_practitioner_id: int | None,
+    preferred_minute: int,
+) -> Candidate | None:
+    """The slot to propose: closest to the target day, then with the same practitioner as
+    before, then closest to the usual time of day (earlier days and times break ties)."""
+    return min(
+        candidates,
+        key=lambda candidate: (
+            abs((candidate.day - target).days),
+            candidate.practitioner_id != preferred_practitioner_id,
+            abs(candidate.minute_of_day - preferred_minute),
+            candidate.day,
+            candidate.minute_of_day,
+        ),
+        default=None,
+    )

@@ -1,0 +1,971 @@
+"""Shared reads for bookings: slot search, the calendar, the due list, appointment pages.
+
+Each reader runs a fixed number of queries however many appointments exist (tests pin the
+counts), then hands plain values to the pure rules in :mod:`bookings.slots`,
+:mod:`bookings.calendar` and :mod:`bookings.rules`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.paginator import Page, Paginator
+from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+
+from bookings import calendar as grid
+from bookings import rules as booking_rules
+from bookings import slots
+from bookings.models import (
+    ACTIVE_STATUSES,
+    SESSION_HOLDING_STATUSES,
+    Appointment,
+    AppointmentChange,
+    AppointmentStatus,
+    BookingSettings,
+    TimeOff,
+    WorkingHours,
+)
+from clinic.models import (
+    ClinicClosure,
+    OpeningHours,
+    Patient,
+    Practitioner,
+    Room,
+    normalise_for_search,
+)
+from treatments import rules as treatment_rules
+from treatments.choices import SeriesStatus, Suitability
+from treatments.models import SkinAssessment, TreatmentSeries, TreatmentSession, TreatmentType
+
+DAY_VIEW_DEFAULT_HOURS = (time(8), time(20))
+OPEN_SERIES_STATUSES = (SeriesStatus.PLANNED, SeriesStatus.ACTIVE)
+
+
+def clinic_tz() -> ZoneInfo:
+    return ZoneInfo(settings.CLINIC_TIME_ZONE)
+
+
+def booking_settings() -> BookingSettings:
+    return BookingSettings.load()
+
+
+def spacing_policy(treatment_type: TreatmentType) -> treatment_rules.SpacingPolicy:
+    return treatment_rules.SpacingPolicy(
+        min_days=treatment_type.min_interval_days,
+        max_days=treatment_type.max_interval_days,
+        maintenance_days=treatment_type.maintenance_interval_days,
+    )
+
+
+def _day_bounds(first_day: date, last_day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """UTC moments around whole clinic-local days (a day on each side for long entries)."""
+    start = datetime.combine(first_day - timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
+    end = datetime.combine(last_day + timedelta(days=2), time(0), tzinfo=tz).astimezone(UTC)
+    return start, end
+
+
+# ---------------------------------------------------------------------------------------------
+# Availability: the clinic, practitioners and rooms over a date range
+# ---------------------------------------------------------------------------------------------
+
+
+def clinic_calendar(first_day: date, last_day: date) -> slots.ClinicCalendar:
+    """Opening hours and closures over a range: two queries."""
+    opening: dict[int, list[tuple[time, time]]] = defaultdict(list)
+    for row in OpeningHours.objects.order_by("weekday", "opens_at"):
+        opening[row.weekday].append((row.opens_at, row.closes_at))
+    closures = dict(
+        ClinicClosure.objects.filter(date__range=(first_day, last_day)).values_list(
+            "date", "reason"
+        )
+    )
+    return slots.ClinicCalendar(
+        tz=clinic_tz(),
+        opening=dict(opening),
+        closures=frozenset(closures),
+        closure_reasons=closures,
+    )
+
+
+def _interval(start: datetime, end: datetime) -> slots.Interval | None:
+    return slots.Interval(start, end) if end > start else None
+
+
+def practitioner_diaries(
+    practitioners: Sequence[Practitioner],
+    first_day: date,
+    last_day: date,
+    *,
+    appointments: Iterable[Appointment],
+) -> list[slots.PractitionerDiary]:
+    """Working hours and time off (two queries) plus the given active appointments."""
+    ids = [practitioner.pk for practitioner in practitioners]
+    start, end = _day_bounds(first_day, last_day, clinic_tz())
+    hours: dict[int, dict[int, slots.DayHours]] = defaultdict(dict)
+    for row in WorkingHours.objects.filter(practitioner_id__in=ids):
+        hours[row.practitioner_id][row.weekday] = slots.DayHours(
+            row.starts_at, row.ends_at, row.break_starts_at, row.break_ends_at
+        )
+    time_off: dict[int, list[slots.Interval]] = defaultdict(list)
+    for row in TimeOff.objects.filter(
+        practitioner_id__in=ids, starts_at__lt=end, ends_at__gt=start
+    ):
+        if (interval := _interval(row.starts_at, row.ends_at)) is not None:
+            time_off[row.practitioner_id].append(interval)
+    booked: dict[int, list[slots.Interval]] = defaultdict(list)
+    for appointment in appointments:
+        if (interval := _interval(appointment.starts_at, appointment.blocked_until)) is not None:
+            booked[appointment.practitioner_id].append(interval)
+    return [
+        slots.PractitionerDiary(
+            practitioner_id=practitioner.pk,
+            name=practitioner.display_name,
+            hours=hours.get(practitioner.pk, {}),
+            time_off=tuple(time_off.get(practitioner.pk, ())),
+            booked=tuple(booked.get(practitioner.pk, ())),
+        )
+        for practitioner in practitioners
+    ]
+
+
+def _active_appointments_touching(
+    *,
+    start: datetime,
+    end: datetime,
+    practitioner_ids: Sequence[int],
+    room_ids: Sequence[int],
+    patient_id: int | None,
+    exclude_appointment_id: int | None,
+) -> list[Appointment]:
+    """Active appointments in a time range for any of the practitioners, rooms or patient."""
+    who = Q(practitioner_id__in=practitioner_ids) | Q(room_id__in=room_ids)
+    if patient_id is not None:
+        who |= Q(patient_id=patient_id)
+    queryset = Appointment.objects.filter(
+        who, status__in=ACTIVE_STATUSES, starts_at__lt=end, blocked_until__gt=start
+    ).only(
+        "id", "practitioner_id", "room_id", "patient_id", "starts_at", "ends_at", "blocked_until"
+    )
+    if exclude_appointment_id is not None:
+        queryset = queryset.exclude(pk=exclude_appointment_id)
+    return list(queryset)
+
+
+def capable_rooms(treatment_type: TreatmentType) -> list[Room]:
+    return list(treatment_type.rooms.filter(is_active=True).order_by("name", "id"))
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Everything the pure slot rules need for one treatment over a date range."""
+
+    calendar: slots.ClinicCalendar
+    request: slots.SlotRequest
+    diaries: list[slots.PractitionerDiary]
+    rooms: list[slots.RoomDiary]
+    practitioners: list[Practitioner]
+    room_objects: list[Room]
+
+
+def availability(
+    *,
+    treatment_type: TreatmentType,
+    first_day: date,
+    last_day: date,
+    now: datetime,
+    practitioners: Sequence[Practitioner] | None = None,
+    patient_id: int | None = None,
+    duration_minutes: int | None = None,
+    exclude_appointment_id: int | None = None,
+    rooms: Sequence[Room] | None = None,
+) -> Availability:
+    """Load the range in a fixed number of queries (at most 8 with practitioners to load)."""
+    tz = clinic_tz()
+    policy = booking_settings()
+    if practitioners is None:
+        practitioners = list(Practitioner.objects.filter(is_active=True))
+    room_objects = list(rooms) if rooms is not None else capable_rooms(treatment_type)
+    calendar = clinic_calendar(first_day, last_day)
+    start, end = _day_bounds(first_day, last_day, tz)
+    appointments = _active_appointments_touching(
+        start=start,
+        end=end,
+        practitioner_ids=[practitioner.pk for practitioner in practitioners],
+        room_ids=[room.pk for room in room_objects],
+        patient_id=patient_id,
+        exclude_appointment_id=exclude_appointment_id,
+    )
+    practitioner_ids = {practitioner.pk for practitioner in practitioners}
+    diaries = practitioner_diaries(
+        practitioners,
+        first_day,
+        last_day,
+        appointments=[item for item in appointments if item.practitioner_id in practitioner_ids],
+    )
+    room_booked: dict[int, list[slots.Interval]] = defaultdict(list)
+    patient_booked: list[slots.Interval] = []
+    for item in appointments:
+        room_booked[item.room_id].append(slots.Interval(item.starts_at, item.blocked_until))
+        if patient_id is not None and item.patient_id == patient_id:
+            patient_booked.append(slots.Interval(item.starts_at, item.ends_at))
+    request = slots.SlotRequest(
+        duration=timedelta(minutes=duration_minutes or treatment_type.default_duration_minutes),
+        buffer=timedelta(minutes=treatment_type.buffer_minutes),
+        earliest_start=now + timedelta(minutes=policy.minimum_notice_minutes),
+        latest_start=now + timedelta(days=policy.horizon_days),
+        patient_booked=tuple(patient_booked),
+    )
+    return Availability(
+        calendar=calendar,
+        request=request,
+        diaries=diaries,
+        rooms=[
+            slots.RoomDiary(room.pk, room.name, tuple(room_booked.get(room.pk, ())))
+            for room in room_objects
+        ],
+        practitioners=list(practitioners),
+        room_objects=room_objects,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Slot search
+# ---------------------------------------------------------------------------------------------
+
+MAX_SEARCH_DAYS = 62
+
+
+@dataclass
+class SlotOption:
+    starts_at: datetime
+    ends_at: datetime
+    practitioner: Practitioner
+    room: Room
+    local_start: datetime
+
+
+@dataclass
+class SlotDay:
+    day: date
+    options: list[SlotOption] = field(default_factory=list)
+
+    @property
+    def times(self) -> list[tuple[datetime, list[SlotOption]]]:
+        """Options grouped by start time, for a compact list."""
+        grouped: dict[datetime, list[SlotOption]] = {}
+        for option in self.options:
+            grouped.setdefault(option.local_start, []).append(option)
+        return list(grouped.items())
+
+
+@dataclass
+class SlotSearchResult:
+    first_day: date
+    last_day: date
+    days: list[SlotDay]
+    count: int
+
+
+def free_slots(
+    *,
+    treatment_type: TreatmentType,
+    first_day: date,
+    last_day: date,
+    now: datetime,
+    practitioner: Practitioner | None = None,
+    patient_id: int | None = None,
+    duration_minutes: int | None = None,
+    exclude_appointment_id: int | None = None,
+) -> SlotSearchResult:
+    """Free starts for a treatment on the 15-minute grid, by day (8 queries at most)."""
+    if (last_day - first_day).days >= MAX_SEARCH_DAYS:
+        last_day = first_day + timedelta(days=MAX_SEARCH_DAYS - 1)
+    loaded = availability(
+        treatment_type=treatment_type,
+        first_day=first_day,
+        last_day=last_day,
+        now=now,
+        practitioners=[practitioner] if practitioner is not None else None,
+        patient_id=patient_id,
+        duration_minutes=duration_minutes,
+        exclude_appointment_id=exclude_appointment_id,
+    )
+    found = slots.find_free_slots(
+        first_day=first_day,
+        last_day=last_day,
+        calendar=loaded.calendar,
+        request=loaded.request,
+        diaries=loaded.diaries,
+        rooms=loaded.rooms,
+    )
+    tz = loaded.calendar.tz
+    by_practitioner = {practitioner.pk: practitioner for practitioner in loaded.practitioners}
+    by_room = {room.pk: room for room in loaded.room_objects}
+    days: dict[date, SlotDay] = {}
+    for slot in found:
+        local = slot.starts_at.astimezone(tz)
+        days.setdefault(local.date(), SlotDay(local.date())).options.append(
+            SlotOption(
+                starts_at=slot.starts_at,
+                ends_at=slot.ends_at,
+                practitioner=by_practitioner[slot.practitioner_id],
+                room=by_room[slot.room_ids[0]],
+                local_start=local,
+            )
+        )
+    return SlotSearchResult(
+        first_day=first_day, last_day=last_day, days=list(days.values()), count=len(found)
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Suitability and series state
+# ---------------------------------------------------------------------------------------------
+
+
+def _latest_assessment_subquery(field_name: str, patient_ref: str = "patient") -> Subquery:
+    return Subquery(
+        SkinAssessment.objects.filter(patient=OuterRef(patient_ref))
+        .order_by("-assessed_on", "-id")
+        .values(field_name)[:1]
+    )
+
+
+def latest_suitability(patient: Patient) -> tuple[str, str]:
+    """The patient's latest assessment outcome and its summary (one query)."""
+    row = (
+        SkinAssessment.objects.filter(patient=patient)
+        .order_by("-assessed_on", "-id")
+        .values_list("outcome", "outcome_summary")
+        .first()
+    )
+    if row is None:
+        return Suitability.UNKNOWN, ""
+    return row[0], row[1]
+
+
+@dataclass(frozen=True)
+class SeriesState:
+    """Where a series stands for booking: session days by number and the next window."""
+
+    series: TreatmentSeries
+    sessions: tuple[booking_rules.SessionDate, ...]
+    next_number: int
+    window: treatment_rules.SessionWindow
+    policy: treatment_rules.SpacingPolicy
+    last_on: date | None
+    preferred_practitioner_id: int | None
+
+    @property
+    def remaining(self) -> int:
+        return max(self.series.planned_sessions - self.next_number + 1, 0)
+
+
+def series_state(
+    series: TreatmentSeries, *, exclude_appointment_id: int | None = None
+) -> SeriesState:
+    """Logged sessions and held appointments of a series (two queries)."""
+    tz = clinic_tz()
+    by_number: dict[int, date] = {}
+    for number, performed_at in TreatmentSession.objects.filter(series=series).values_list(
+        "number", "performed_at"
+    ):
+        by_number[number] = treatment_rules.local_date(performed_at, tz)
+    held = Appointment.objects.filter(
+        series=series, status__in=SESSION_HOLDING_STATUSES, series_session_number__isnull=False
+    )
+    if exclude_appointment_id is not None:
+        held = held.exclude(pk=exclude_appointment_id)
+    preferred = None
+    for number, starts_at, practitioner_id in held.order_by("starts_at").values_list(
+        "series_session_number", "starts_at", "practitioner_id"
+    ):
+        by_number.setdefault(number, treatment_rules.local_date(starts_at, tz))
+        preferred = practitioner_id
+    sessions = tuple(
+        booking_rules.SessionDate(number, on) for number, on in sorted(by_number.items())
+    )
+    next_number = booking_rules.next_session_number(
+        taken=by_number, completed_sessions=series.completed_sessions
+    )
+    last_on = max((session.on for session in sessions), default=series.last_session_on)
+    if series.last_session_on and last_on and series.last_session_on > last_on:
+        last_on = series.last_session_on
+    policy = spacing_policy(series.treatment_type)
+    window = booking_rules.series_window(
+        last_session_on=last_on, start_on=series.start_on, policy=policy
+    )
+    return SeriesState(
+        series=series,
+        sessions=sessions,
+        next_number=next_number,
+        window=window,
+        policy=policy,
+        last_on=last_on,
+        preferred_practitioner_id=preferred or series.planned_by_id,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Calendar
+# ---------------------------------------------------------------------------------------------
+
+
+def _calendar_appointments(start: datetime, end: datetime) -> QuerySet[Appointment]:
+    return (
+        Appointment.objects.filter(starts_at__lt=end, ends_at__gt=start)
+        .exclude(status=AppointmentStatus.CANCELLED)
+        .select_related("patient", "treatment_type", "series", "room")
+        .annotate(
+            patient_suitability=_latest_assessment_subquery("outcome"),
+            patient_suitability_summary=_latest_assessment_subquery("outcome_summary"),
+        )
+        .order_by("starts_at", "id")
+    )
+
+
+def _open_intervals(
+    day: date,
+    calendar: slots.ClinicCalendar,
+    diary: slots.PractitionerDiary,
+) -> list[slots.Interval]:
+    """When a practitioner can take bookings on a day: working hours inside opening hours,
+    minus the break and time off."""
+    tz = calendar.tz
+    if day in calendar.closures:
+        return []
+    hours = diary.hours.get(day.weekday())
+    if hours is None:
+        return []
+    pieces: list[tuple[datetime, datetime]] = []
+    for opens, closes in calendar.opening.get(day.weekday(), ()):
+        start = max(opens, hours.starts_at)
+        end = min(closes, hours.ends_at)
+        if end <= start:
+            continue
+        first = slots.local_moment(day, start, tz)
+        last = slots.local_moment(day, end, tz)
+        if first is None or last is None:
+            continue
+        pieces.append((first, last))
+    cuts: list[tuple[datetime, datetime]] = []
+    if hours.break_starts_at is not None and hours.break_ends_at is not None:
+        first = slots.local_moment(day, hours.break_starts_at, tz)
+        last = slots.local_moment(day, hours.break_ends_at, tz)
+        if first is not None and last is not None:
+            cuts.append((first, last))
+    cuts.extend((absence.start, absence.end) for absence in diary.time_off)
+    for cut_start, cut_end in cuts:
+        next_pieces = []
+        for start, end in pieces:
+            if cut_end <= start or end <= cut_start:
+                next_pieces.append((start, end))
+                continue
+            if start < cut_start:
+                next_pieces.append((start, cut_start))
+            if cut_end < end:
+                next_pieces.append((cut_end, end))
+        pieces = next_pieces
+    return [slots.Interval(start, end) for start, end in pieces if end > start]
+
+
+def _display_hours(
+    days: Sequence[date], calendar: slots.ClinicCalendar, entries: Iterable[datetime]
+) -> tuple[time, time]:
+    """From the earliest opening to the latest closing on the days shown, widened to fit
+    every appointment; 08:00-20:00 when the clinic is closed all along."""
+    opens = [span[0] for day in days for span in calendar.opening.get(day.weekday(), ())]
+    closes = [span[1] for day in days for span in calendar.opening.get(day.weekday(), ())]
+    first = min(opens, default=DAY_VIEW_DEFAULT_HOURS[0])
+    last = max(closes, default=DAY_VIEW_DEFAULT_HOURS[1])
+    tz = calendar.tz
+    for moment in entries:
+        local = moment.astimezone(tz).time()
+        first = min(first, time(local.hour))
+        last = max(last, local if local.minute == 0 else time(min(local.hour + 1, 23), 59))
+    return first, last
+
+
+def _grid_entry(appointment: Appointment) -> grid.GridEntry:
+    return grid.GridEntry(
+        start=appointment.starts_at,
+        end=appointment.ends_at,
+        blocked_until=appointment.blocked_until,
+        item=appointment,
+        active=appointment.status in ACTIVE_STATUSES,
+    )
+
+
+@dataclass
+class CalendarDay:
+    day: date
+    columns: list[grid.Column]
+    rows: list[grid.Row]
+    closure: str | None
+    appointment_count: int
+    cancelled: list[Appointment]
+
+
+def calendar_day(*, day: date, now: datetime) -> CalendarDay:
+    """The day view: one column per active practitioner (7 queries, however many
+    appointments)."""
+    tz = clinic_tz()
+    policy = booking_settings()
+    calendar = clinic_calendar(day, day)
+    practitioners = list(Practitioner.objects.filter(is_active=True))
+    start = slots.local_moment(day, time(0), tz) or datetime.combine(day, time(0), tzinfo=tz)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
+    appointments = list(_calendar_appointments(start, end))
+    _attach_session_counts(appointments)
+    diaries = practitioner_diaries(
+        practitioners,
+        day,
+        day,
+        appointments=[item for item in appointments if item.status in ACTIVE_STATUSES],
+    )
+    columns = []
+    for practitioner, diary in zip(practitioners, diaries, strict=True):
+        entries = [
+            _grid_entry(item)
+            for item in appointments
+            if item.practitioner_id == practitioner.pk
+            and item.status != AppointmentStatus.CANCELLED
+        ]
+        columns.append(
+            grid.Column(
+                key=practitioner.pk,
+                label=practitioner.display_name,
+                entries=entries,
+                open=_open_intervals(day, calendar, diary),
+                day=day,
+                extra=practitioner,
+            )
+        )
+    first, last = _display_hours([day], calendar, _entry_moments(appointments))
+    rows = grid.layout_grid(
+        rows=grid.row_starts(day, first, last, tz),
+        columns=columns,
+        bookable_from=now + timedelta(minutes=policy.minimum_notice_minutes),
+        tz=tz,
+    )
+    return CalendarDay(
+        day=day,
+        columns=columns,
+        rows=rows,
+        closure=calendar.closure_reasons.get(day),
+        appointment_count=sum(
+            1 for item in appointments if item.status != AppointmentStatus.CANCELLED
+        ),
+        cancelled=[item for item in appointments if item.status == AppointmentStatus.CANCELLED],
+    )
+
+
+def _entry_moments(appointments: Iterable[Appointment]) -> list[datetime]:
+    moments = []
+    for item in appointments:
+        if item.status != AppointmentStatus.CANCELLED:
+            moments.extend((item.starts_at, item.ends_at))
+    return moments
+
+
+def _attach_session_counts(appointments: Sequence[Appointment]) -> None:
+    """Nothing to load: ``series.planned_sessions`` comes with ``select_related``. Marks
+    whether each appointment is a series session for templates."""
+    for item in appointments:
+        item.session_label = (
+            f"Session {item.series_session_number} of {item.series.planned_sessions}"
+            if item.series_id and item.series_session_number
+            else ""
+        )
+
+
+@dataclass
+class CalendarWeek:
+    practitioner: Practitioner
+    days: list[date]
+    columns: list[grid.Column]
+    rows: list[grid.Row]
+    appointment_count: int
+
+
+def calendar_week(*, practitioner: Practitioner, week_start: date, now: datetime) -> CalendarWeek:
+    """One practitioner's week, a column per day (7 queries, however many appointments)."""
+    tz = clinic_tz()
+    policy = booking_settings()
+    days = [week_start + timedelta(days=offset) for offset in range(7)]
+    calendar = clinic_calendar(days[0], days[-1])
+    start = datetime.combine(days[0], time(0), tzinfo=tz).astimezone(UTC)
+    end = datetime.combine(days[-1] + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
+    appointments = [
+        item
+        for item in _calendar_appointments(start, end).filter(practitioner=practitioner)
+        if item.status != AppointmentStatus.CANCELLED
+    ]
+    _attach_session_counts(appointments)
+    (diary,) = practitioner_diaries(
+        [practitioner],
+        days[0],
+        days[-1],
+        appointments=[item for item in appointments if item.status in ACTIVE_STATUSES],
+    )
+    first, last = _display_hours(days, calendar, _entry_moments(appointments))
+    # Each day keeps its own wall-clock rows (DST safe); the table shows them side by side.
+    base_rows = grid.row_starts(days[0], first, last, tz)
+    columns = []
+    per_day_rows = {}
+    for day in days:
+        day_rows = grid.row_starts(day, first, last, tz)
+        per_day_rows[day] = day_rows
+        columns.append(
+            grid.Column(
+                key=day.isoformat(),
+                label=treatment_rules.format_long_date(day),
+                entries=[
+                    _grid_entry(item)
+                    for item in appointments
+                    if item.starts_at.astimezone(tz).date() == day
+                ],
+                open=_open_intervals(day, calendar, diary),
+                day=day,
+            )
+        )
+    # Lay each day out on its own rows, then stitch the cells together by row position.
+    bookable_from = now + timedelta(minutes=policy.minimum_notice_minutes)
+    stitched: list[grid.Row] = []
+    laid_out = [
+        grid.layout_grid(
+            rows=per_day_rows[day], columns=[column], bookable_from=bookable_from, tz=tz
+        )
+        for day, column in zip(days, columns, strict=True)
+    ]
+    for index, row_start in enumerate(base_rows):
+        cells = []
+        for day_rows in laid_out:
+            cells.append(day_rows[index].cells[0] if index < len(day_rows) else grid.Cell("closed"))
+        stitched.append(
+            grid.Row(start=row_start, label=row_start.astimezone(tz).strftime("%H:%M"), cells=cells)
+        )
+    return CalendarWeek(
+        practitioner=practitioner,
+        days=days,
+        columns=columns,
+        rows=stitched,
+        appointment_count=len(appointments),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Due list
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class DueSeries:
+    series: TreatmentSeries
+    window: treatment_rules.SessionWindow
+    status: str
+    next_number: int
+    last_on: date | None
+    search_from: date
+    search_to: date
+
+    @property
+    def days_overdue(self) -> int:
+        return 0
+
+
+@dataclass
+class DueList:
+    page: Page
+    groups: list[tuple[str, str, list[DueSeries]]]
+    counts: dict[str, int]
+
+
+def due_series(*, today: date, now: datetime, page_number: Any = 1, per_page: int = 25) -> DueList:
+    """Open series with no future active appointment whose next window is open, closing or
+    past, most urgent first (three queries, however many series)."""
+    tz = clinic_tz()
+    future = Appointment.objects.filter(
+        series=OuterRef("pk"), status__in=ACTIVE_STATUSES, starts_at__gte=now
+    )
+    candidates = (
+        TreatmentSeries.objects.filter(status__in=OPEN_SERIES_STATUSES)
+        .filter(~Exists(future))
+        .annotate(
+            last_visit_at=Max(
+                "appointments__starts_at",
+                filter=Q(appointments__status__in=SESSION_HOLDING_STATUSES),
+            ),
+            highest_booked=Max(
+                "appointments__series_session_number",
+                filter=Q(appointments__status__in=SESSION_HOLDING_STATUSES),
+            ),
+        )
+        .values_list(
+            "pk",
+            "last_session_on",
+            "start_on",
+            "completed_sessions",
+            "planned_sessions",
+            "last_visit_at",
+            "highest_booked",
+            "treatment_type__min_interval_days",
+            "treatment_type__max_interval_days",
+            "treatment_type__maintenance_interval_days",
+        )
+    )
+    due: list[tuple[tuple[int, date], int, DueSeries]] = []
+    for (
+        pk,
+        last_session_on,
+        start_on,
+        completed,
+        planned,
+        last_visit_at,
+        highest_booked,
+        min_days,
+        max_days,
+        maintenance_days,
+    ) in candidates:
+        next_number = booking_rules.next_session_number(
+            taken=[highest_booked] if highest_booked else [], completed_sessions=completed
+        )
+        if next_number > planned:
+            continue
+        last_on = last_session_on
+        if last_visit_at is not None:
+            visit_on = treatment_rules.local_date(last_visit_at, tz)
+            last_on = max(last_on, visit_on) if last_on else visit_on
+        policy = treatment_rules.SpacingPolicy(
+            min_days=min_days, max_days=max_days, maintenance_days=maintenance_days
+        )
+        window = booking_rules.series_window(
+            last_session_on=last_on, start_on=start_on, policy=policy
+        )
+        status = window.status_on(today)
+        if status == treatment_rules.WindowStatus.TOO_EARLY:
+            continue
+        search_from, search_to = booking_rules.search_range_for_window(window=window, today=today)
+        entry = DueSeries(
+            series=None,  # type: ignore[arg-type]  # filled for the page below
+            window=window,
+            status=status,
+            next_number=next_number,
+            last_on=last_on,
+            search_from=search_from,
+            search_to=search_to,
+        )
+        due.append((booking_rules.due_sort_key(window=window, today=today), pk, entry))
+    due.sort(key=lambda item: (item[0], item[1]))
+    counts = {status: 0 for status, _ in booking_rules.DUE_GROUPS}
+    for _, _, entry in due:
+        counts[entry.status] = counts.get(entry.status, 0) + 1
+    page = Paginator([(pk, entry) for _, pk, entry in due], per_page).get_page(page_number)
+    ids = [pk for pk, _ in page.object_list]
+    series_by_id = TreatmentSeries.objects.select_related(
+        "patient", "treatment_type", "planned_by"
+    ).in_bulk(ids)
+    groups: dict[str, list[DueSeries]] = defaultdict(list)
+    for pk, entry in page.object_list:
+        entry.series = series_by_id[pk]
+        groups[entry.status].append(entry)
+    return DueList(
+        page=page,
+        groups=[
+            (status, label, groups[status])
+            for status, label in booking_rules.DUE_GROUPS
+            if groups.get(status)
+        ],
+        counts=counts,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Appointments
+# ---------------------------------------------------------------------------------------------
+
+
+def appointment_detail(appointment_id: int) -> Appointment:
+    """One appointment with everything its page shows (two queries)."""
+    appointment = (
+        Appointment.objects.select_related(
+            "patient",
+            "practitioner",
+            "room",
+            "treatment_type",
+            "series",
+            "booked_by",
+            "override_by",
+            "treatment_session",
+        )
+        .annotate(
+            patient_suitability=_latest_assessment_subquery("outcome"),
+            patient_suitability_summary=_latest_assessment_subquery("outcome_summary"),
+        )
+        .prefetch_related(
+            Prefetch(
+                "changes",
+                queryset=AppointmentChange.objects.select_related(
+                    "changed_by", "from_practitioner", "to_practitioner", "from_room", "to_room"
+                ),
+            )
+        )
+        .get(pk=appointment_id)
+    )
+    _attach_session_counts([appointment])
+    return appointment
+
+
+def appointments_in_range(
+    *, start: datetime, end: datetime, practitioner_id: int | None = None
+) -> QuerySet[Appointment]:
+    """Appointments starting in ``[start, end)`` for the API list (one query)."""
+    queryset = Appointment.objects.filter(starts_at__gte=start, starts_at__lt=end).select_related(
+        "patient", "practitioner", "room", "treatment_type", "series"
+    )
+    if practitioner_id is not None:
+        queryset = queryset.filter(practitioner_id=practitioner_id)
+    return queryset.order_by("starts_at", "id")
+
+
+def patient_search(query: str, *, limit: int = 20) -> list[Patient]:
+    """Active patients whose name, email or phone contains every word of ``query``."""
+    words = normalise_for_search(query).split()
+    if not words:
+        return []
+    queryset = Patient.objects.filter(is_active=True)
+    for word in words:
+        queryset = queryset.filter(search_text__contains=word)
+    return list(queryset.order_by("family_name", "given_name", "id")[:limit])
+
+
+def patient_upcoming_appointments(patient: Patient, *, now: datetime) -> list[Appointment]:
+    return list(
+        Appointment.objects.filter(patient=patient, status__in=ACTIVE_STATUSES, starts_at__gte=now)
+        .select_related("practitioner", "treatment_type")
+        .order_by("starts_at")[:5]
+    )
+
+
+def open_series_for_patient(patient: Patient) -> list[TreatmentSeries]:
+    return list(
+        TreatmentSeries.objects.filter(patient=patient, status__in=OPEN_SERIES_STATUSES)
+        .select_related("treatment_type")
+        .order_by("-start_on")
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Booking the rest of a series
+# ---------------------------------------------------------------------------------------------
+
+DEFAULT_PREFERRED_MINUTE = 10 * 60
+
+
+@dataclass
+class SessionProposal:
+    number: int
+    window: treatment_rules.SessionWindow
+    option: SlotOption | None
+
+    @property
+    def overdue(self) -> bool:
+        return self.option is not None and self.option.local_start.date() > self.window.latest
+
+
+@dataclass
+class SeriesPlan:
+    state: SeriesState
+    proposals: list[SessionProposal]
+
+
+def series_proposals(series: TreatmentSeries, *, now: datetime) -> SeriesPlan:
+    """A free slot for every remaining session of a series, each inside its window.
+
+    Each window follows from the slot proposed before it. Within a window the day closest to
+    the ideal day wins, then the practitioner the patient saw last, then the usual time of
+    day. Loads availability once for the whole span (about 10 queries however many sessions).
+    """
+    tz = clinic_tz()
+    today = slots.local_day(now, tz)
+    state = series_state(series)
+    policy = state.policy
+    numbers = list(range(state.next_number, series.planned_sessions + 1))
+    if not numbers:
+        return SeriesPlan(state=state, proposals=[])
+    first_day = max(state.window.earliest, today)
+    last_day = max(state.window.latest, first_day) + timedelta(
+        days=policy.max_days * (len(numbers) - 1) + policy.min_days
+    )
+    loaded = availability(
+        treatment_type=series.treatment_type,
+        first_day=first_day,
+        last_day=last_day,
+        now=now,
+        patient_id=series.patient_id,
+    )
+    preferred_minute = DEFAULT_PREFERRED_MINUTE
+    last_visit = (
+        Appointment.objects.filter(series=series, status__in=SESSION_HOLDING_STATUSES)
+        .order_by("-starts_at")
+        .values_list("starts_at", flat=True)
+        .first()
+    )
+    if last_visit is not None:
+        local_visit = last_visit.astimezone(tz)
+        preferred_minute = local_visit.hour * 60 + local_visit.minute
+    by_practitioner = {practitioner.pk: practitioner for practitioner in loaded.practitioners}
+    by_room = {room.pk: room for room in loaded.room_objects}
+    proposals = []
+    previous_on = state.last_on
+    for number in numbers:
+        window = booking_rules.series_window(
+            last_session_on=previous_on, start_on=series.start_on, policy=policy
+        )
+        search_from, search_to = booking_rules.search_range_for_window(window=window, today=today)
+        found = slots.find_free_slots(
+            first_day=search_from,
+            last_day=search_to,
+            calendar=loaded.calendar,
+            request=loaded.request,
+            diaries=loaded.diaries,
+            rooms=loaded.rooms,
+        )
+        candidates = []
+        for index, slot in enumerate(found):
+            local_start = slot.starts_at.astimezone(tz)
+            candidates.append(
+                booking_rules.Candidate(
+                    day=local_start.date(),
+                    minute_of_day=local_start.hour * 60 + local_start.minute,
+                    practitioner_id=slot.practitioner_id,
+                    index=index,
+                )
+            )
+        best = booking_rules.best_candidate(
+            candidates,
+            target=max(window.ideal, search_from),
+            preferred_practitioner_id=state.preferred_practitioner_id,
+            preferred_minute=preferred_minute,
+        )
+        option = None
+        if best is not None:
+            slot = found[best.index]
+            option = SlotOption(
+                starts_at=slot.starts_at,
+                ends_at=slot.ends_at,
+                practitioner=by_practitioner[slot.practitioner_id],
+                room=by_room[slot.room_ids[0]],
+                local_start=slot.starts_at.astimezone(tz),
+            )
+            previous_on = best.day
+        else:
+            previous_on = max(window.ideal, search_from)
+        proposals.append(SessionProposal(number=number, window=window, option=option))
+    return SeriesPlan(state=state, proposals=proposals)

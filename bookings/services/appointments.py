@@ -1,0 +1,774 @@
+"""Booking, moving, cancelling and the status lifecycle of appointments.
+
+The invariant every function here protects: **no two active appointments overlap** for the
+same practitioner or room (including the cleanup buffer) or for the same patient. Each write
+runs in one transaction that first locks the practitioner(s) and the patient
+(``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite the ``BEGIN IMMEDIATE`` transaction already
+holds the database's single write lock), then checks, then writes. On PostgreSQL the exclusion
+constraints are the last line of defence: their ``IntegrityError`` becomes the same
+:class:`SlotUnavailable` a check would have raised.
+
+Side effects (emails) are scheduled with ``transaction.on_commit`` through
+:func:`bookings.notifications.appointment_changed`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from bookings import notifications, selectors, slots
+from bookings import rules as booking_rules
+from bookings.models import (
+    ACTIVE_STATUSES,
+    Appointment,
+    AppointmentChange,
+    AppointmentChangeKind,
+    AppointmentStatus,
+)
+from bookings.rules import (
+    BookingError,
+    InvalidTransition,
+    SeriesFull,
+    SlotUnavailable,
+    SuitabilityOverrideRequired,
+)
+from clinic.models import Patient, Practitioner, Room
+from clinic.roles import Role, has_role
+from treatments import rules as treatment_rules
+from treatments.choices import Suitability
+from treatments.models import TreatmentSeries, TreatmentType
+
+MIN_DURATION_MINUTES = 5
+MAX_DURATION_MINUTES = 240
+
+CONSTRAINT_MESSAGES = {
+    "appointment_no_practitioner_overlap": (
+        "That time was taken a moment ago: the practitioner is no longer free then. "
+        "Pick another slot."
+    ),
+    "appointment_no_room_overlap": (
+        "That time was taken a moment ago: no room is free then any more. Pick another slot."
+    ),
+    "appointment_no_patient_overlap": ("The patient already has another appointment at that time."),
+    "appointment_one_per_series_session": (
+        "That session of the series was booked a moment ago by someone else."
+    ),
+}
+
+
+def _conflict_from_integrity(error: IntegrityError) -> BookingError:
+    """Turn a constraint violation into the message a check would have given."""
+    text = str(error)
+    cause = error.__cause__
+    constraint = getattr(getattr(cause, "diag", None), "constraint_name", None) or ""
+    for name, message in CONSTRAINT_MESSAGES.items():
+        if name == constraint or name in text:
+            return SlotUnavailable(message)
+    if "series_session_number" in text:
+        return SlotUnavailable(CONSTRAINT_MESSAGES["appointment_one_per_series_session"])
+    raise error
+
+
+def _is_practitioner(user: Any) -> bool:
+    return user is not None and has_role(user, Role.PRACTITIONER)
+
+
+def _notify(appointment_id: int, event: str) -> None:
+    transaction.on_commit(
+        lambda: notifications.appointment_changed(appointment_id=appointment_id, event=event),
+        robust=True,
+    )
+
+
+def _lock(*, practitioner_ids: Sequence[int], patient_id: int) -> None:
+    """Lock in one global order (practitioners by id, then the patient) so two bookings can
+    never wait on each other in a cycle. Two receptionists booking the same practitioner
+    queue here, and the second sees the first's appointment when it checks."""
+    list(
+        Practitioner.objects.select_for_update()
+        .filter(pk__in=sorted(set(practitioner_ids)))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    list(Patient.objects.select_for_update().filter(pk=patient_id).values_list("pk", flat=True))
+
+
+def _locked_appointment(appointment: Appointment | int) -> Appointment:
+    pk = appointment if isinstance(appointment, int) else appointment.pk
+    return (
+        Appointment.objects.select_for_update()
+        .select_related("patient", "practitioner", "room", "treatment_type", "series")
+        .get(pk=pk)
+    )
+
+
+def _record(
+    appointment: Appointment,
+    *,
+    kind: str,
+    by: Any,
+    now: datetime,
+    from_status: str = "",
+    reason: str = "",
+    before: Appointment | None = None,
+) -> None:
+    AppointmentChange.objects.create(
+        appointment=appointment,
+        kind=kind,
+        changed_by=by,
+        changed_at=now,
+        from_status=from_status,
+        to_status=appointment.status,
+        from_starts_at=before.starts_at if before else None,
+        to_starts_at=appointment.starts_at,
+        from_practitioner=before.practitioner if before else None,
+        to_practitioner=appointment.practitioner,
+        from_room=before.room if before else None,
+        to_room=appointment.room,
+        reason=reason[:300],
+    )
+
+
+def _require_aware(starts_at: datetime) -> None:
+    if starts_at.tzinfo is None or starts_at.utcoffset() is None:
+        raise ValueError("starts_at must be an aware datetime")
+
+
+def _duration(treatment_type: TreatmentType, duration_minutes: int | None) -> int:
+    minutes = duration_minutes or treatment_type.default_duration_minutes
+    if not MIN_DURATION_MINUTES <= minutes <= MAX_DURATION_MINUTES:
+        raise BookingError(
+            f"An appointment lasts between {MIN_DURATION_MINUTES} and {MAX_DURATION_MINUTES} "
+            "minutes."
+        )
+    return minutes
+
+
+def _place(
+    *,
+    practitioner: Practitioner,
+    treatment_type: TreatmentType,
+    starts_at: datetime,
+    duration_minutes: int,
+    patient_id: int,
+    room: Room | None,
+    now: datetime,
+    exclude_appointment_id: int | None = None,
+) -> Room:
+    """Check the start against every availability rule; return the room to use."""
+    if not practitioner.is_active:
+        raise SlotUnavailable(f"{practitioner} no longer takes bookings.")
+    capable = selectors.capable_rooms(treatment_type)
+    if room is not None:
+        if room.pk not in {candidate.pk for candidate in capable}:
+            raise SlotUnavailable(f"{room} cannot host {treatment_type}.")
+        capable = [room]
+    day = slots.local_day(starts_at, selectors.clinic_tz())
+    loaded = selectors.availability(
+        treatment_type=treatment_type,
+        first_day=day,
+        last_day=day,
+        now=now,
+        practitioners=[practitioner],
+        patient_id=patient_id,
+        duration_minutes=duration_minutes,
+        exclude_appointment_id=exclude_appointment_id,
+        rooms=capable,
+    )
+    problem, free_rooms = slots.why_unavailable(
+        starts_at=starts_at,
+        calendar=loaded.calendar,
+        request=loaded.request,
+        diary=loaded.diaries[0],
+        rooms=loaded.rooms,
+    )
+    if problem is not None:
+        raise SlotUnavailable(problem)
+    by_id = {candidate.pk: candidate for candidate in capable}
+    return by_id[free_rooms[0]]
+
+
+@dataclass(frozen=True)
+class SeriesDecision:
+    number: int
+    overdue: bool
+    overridden: bool
+
+
+def _check_series(
+    *,
+    series: TreatmentSeries,
+    patient: Patient,
+    treatment_type: TreatmentType,
+    starts_at: datetime,
+    number: int | None,
+    override_reason: str,
+    by_practitioner: bool,
+    exclude_appointment_id: int | None = None,
+) -> SeriesDecision:
+    """Series rules: right patient and treatment, a free session number, spacing."""
+    if series.patient_id != patient.pk:
+        raise BookingError("That series belongs to another patient.")
+    if series.status not in selectors.OPEN_SERIES_STATUSES:
+        raise BookingError(
+            f"The series is {series.get_status_display().lower()}: it takes no more bookings."
+        )
+    if series.treatment_type_id != treatment_type.pk:
+        raise BookingError(f"The series is for {series.treatment_type}, not {treatment_type}.")
+    state = selectors.series_state(series, exclude_appointment_id=exclude_appointment_id)
+    if number is None:
+        number = state.next_number
+    if number > series.planned_sessions:
+        raise SeriesFull(
+            f"All {series.planned_sessions} planned sessions of this series are already booked "
+            "or done."
+        )
+    previous_on, next_on = booking_rules.neighbours(sessions=state.sessions, number=number)
+    proposed_on = treatment_rules.local_date(starts_at, selectors.clinic_tz())
+    if next_on is None:
+        check = treatment_rules.check_session_spacing(
+            previous_on=previous_on,
+            proposed_on=proposed_on,
+            policy=state.policy,
+            override_reason=override_reason,
+            override_by_practitioner=by_practitioner,
+        )
+    else:
+        check = treatment_rules.check_neighbour_spacing(
+            previous_on=previous_on,
+            proposed_on=proposed_on,
+            next_on=next_on,
+            policy=state.policy,
+            override_reason=override_reason,
+            override_by_practitioner=by_practitioner,
+        )
+    return SeriesDecision(number=number, overdue=check.overdue, overridden=check.overridden)
+
+
+def _check_suitability(
+    *,
+    patient: Patient,
+    series: TreatmentSeries | None,
+    override_reason: str,
+    by: Any,
+) -> str:
+    """A patient assessed as not suitable needs a practitioner's recorded override.
+
+    Returns the override reason to store ("" when none was needed). A recorded override on
+    the series (made when it was planned) covers its sessions. A patient with no assessment
+    yet can be booked: the first visit starts with one.
+    """
+    outcome, summary = selectors.latest_suitability(patient)
+    if outcome != Suitability.NOT_SUITABLE:
+        return ""
+    if series is not None and series.suitability_override_reason.strip():
+        return ""
+    detail = summary or "Not suitable"
+    if not override_reason.strip():
+        raise SuitabilityOverrideRequired(
+            f"{patient} was assessed as not suitable ({detail}). Booking a treatment needs a "
+            "practitioner's recorded override reason."
+        )
+    if not _is_practitioner(by):
+        raise SuitabilityOverrideRequired(
+            f"{patient} was assessed as not suitable ({detail}). Only a practitioner can "
+            "override that, with a recorded reason."
+        )
+    return override_reason.strip()
+
+
+def _book_locked(
+    *,
+    patient: Patient,
+    practitioner: Practitioner,
+    treatment_type: TreatmentType,
+    starts_at: datetime,
+    booked_by: Any,
+    room: Room | None,
+    series: TreatmentSeries | None,
+    series_session_number: int | None,
+    duration_minutes: int | None,
+    notes: str,
+    spacing_override_reason: str,
+    suitability_override_reason: str,
+    now: datetime,
+) -> Appointment:
+    _require_aware(starts_at)
+    if not patient.is_active:
+        raise BookingError(f"{patient} is archived: restore the record before booking.")
+    if not treatment_type.is_active:
+        raise BookingError(f"{treatment_type} is no longer offered.")
+    minutes = _duration(treatment_type, duration_minutes)
+    suitability_reason = _check_suitability(
+        patient=patient, series=series, override_reason=suitability_override_reason, by=booked_by
+    )
+    decision = None
+    if series is not None:
+        decision = _check_series(
+            series=series,
+            patient=patient,
+            treatment_type=treatment_type,
+            starts_at=starts_at,
+            number=series_session_number,
+            override_reason=spacing_override_reason,
+            by_practitioner=_is_practitioner(booked_by),
+        )
+    chosen_room = _place(
+        practitioner=practitioner,
+        treatment_type=treatment_type,
+        starts_at=starts_at,
+        duration_minutes=minutes,
+        patient_id=patient.pk,
+        room=room,
+        now=now,
+    )
+    ends_at = starts_at + timedelta(minutes=minutes)
+    overridden = bool(decision and decision.overridden)
+    appointment = Appointment.objects.create(
+        patient=patient,
+        practitioner=practitioner,
+        room=chosen_room,
+        treatment_type=treatment_type,
+        series=series,
+        series_session_number=decision.number if decision else None,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        blocked_until=ends_at + timedelta(minutes=treatment_type.buffer_minutes),
+        status=AppointmentStatus.BOOKED,
+        booked_by=booked_by,
+        notes=notes.strip(),
+        overdue=bool(decision and decision.overdue),
+        spacing_override_reason=spacing_override_reason.strip() if overridden else "",
+        suitability_override_reason=suitability_reason,
+        override_by=booked_by if (overridden or suitability_reason) else None,
+    )
+    _record(appointment, kind=AppointmentChangeKind.BOOKED, by=booked_by, now=now)
+    _notify(appointment.pk, "booked")
+    return appointment
+
+
+def appointment_book(
+    *,
+    patient: Patient,
+    practitioner: Practitioner,
+    treatment_type: TreatmentType,
+    starts_at: datetime,
+    booked_by: Any = None,
+    room: Room | None = None,
+    series: TreatmentSeries | None = None,
+    series_session_number: int | None = None,
+    duration_minutes: int | None = None,
+    notes: str = "",
+    spacing_override_reason: str = "",
+    suitability_override_reason: str = "",
+    now: datetime | None = None,
+) -> Appointment:
+    """Book an appointment, or raise a :class:`~treatments.rules.DomainError` saying why not.
+
+    Refuses overlaps (practitioner and room including cleanup time, patient), times outside
+    opening or working hours, breaks, time off, closures, the minimum notice and the booking
+    horizon. With a series: the next free session number (or ``series_session_number``),
+    spacing from the previous session (:class:`~treatments.rules.SpacingViolation` with
+    ``earliest`` when too soon; later than the window is booked and flagged ``overdue``).
+    A not-suitable patient needs ``suitability_override_reason`` from a practitioner.
+    ``booked_by`` is ``None`` when the patient books through a self-service link.
+    """
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            _lock(practitioner_ids=[practitioner.pk], patient_id=patient.pk)
+            return _book_locked(
+                patient=patient,
+                practitioner=practitioner,
+                treatment_type=treatment_type,
+                starts_at=starts_at,
+                booked_by=booked_by,
+                room=room,
+                series=series,
+                series_session_number=series_session_number,
+                duration_minutes=duration_minutes,
+                notes=notes,
+                spacing_override_reason=spacing_override_reason,
+                suitability_override_reason=suitability_override_reason,
+                now=now,
+            )
+    except IntegrityError as error:
+        raise _conflict_from_integrity(error) from error
+
+
+def appointment_reschedule(
+    *,
+    appointment: Appointment | int,
+    starts_at: datetime,
+    changed_by: Any = None,
+    practitioner: Practitioner | None = None,
+    room: Room | None = None,
+    reason: str = "",
+    spacing_override_reason: str = "",
+    now: datetime | None = None,
+) -> Appointment:
+    """Move an active appointment to a new time (and optionally practitioner or room).
+
+    The same availability rules as booking apply, ignoring the appointment's own old time.
+    A series session is re-checked against both neighbours in its series. The old time,
+    practitioner and room are kept in the appointment's history. A confirmed appointment
+    goes back to booked: the patient confirmed the old time, not the new one.
+    """
+    now = now or timezone.now()
+    _require_aware(starts_at)
+    pk = appointment if isinstance(appointment, int) else appointment.pk
+    current = Appointment.objects.select_related("practitioner", "patient").get(pk=pk)
+    target = practitioner or current.practitioner
+    try:
+        with transaction.atomic():
+            _lock(
+                practitioner_ids=[current.practitioner_id, target.pk], patient_id=current.patient_id
+            )
+            locked = _locked_appointment(pk)
+            if locked.status not in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED):
+                raise InvalidTransition(
+                    f"A {locked.get_status_display().lower()} appointment cannot be moved."
+                )
+            before = Appointment(
+                starts_at=locked.starts_at, practitioner=locked.practitioner, room=locked.room
+            )
+            minutes = int((locked.ends_at - locked.starts_at).total_seconds() // 60)
+            decision = None
+            if locked.series is not None:
+                decision = _check_series(
+                    series=locked.series,
+                    patient=locked.patient,
+                    treatment_type=locked.treatment_type,
+                    starts_at=starts_at,
+                    number=locked.series_session_number,
+                    override_reason=spacing_override_reason,
+                    by_practitioner=_is_practitioner(changed_by),
+                    exclude_appointment_id=locked.pk,
+                )
+            wanted_room = room
+            if wanted_room is None and target.pk == locked.practitioner_id:
+                wanted_room = _room_if_free(locked, target, starts_at, minutes, now)
+            chosen_room = _place(
+                practitioner=target,
+                treatment_type=locked.treatment_type,
+                starts_at=starts_at,
+                duration_minutes=minutes,
+                patient_id=locked.patient_id,
+                room=wanted_room,
+                now=now,
+                exclude_appointment_id=locked.pk,
+            )
+            from_status = locked.status
+            locked.starts_at = starts_at
+            locked.ends_at = starts_at + timedelta(minutes=minutes)
+            locked.blocked_until = locked.ends_at + timedelta(
+                minutes=locked.treatment_type.buffer_minutes
+            )
+            locked.practitioner = target
+            locked.room = chosen_room
+            locked.status = AppointmentStatus.BOOKED
+            locked.confirmed_at = None
+            if decision is not None:
+                locked.overdue = decision.overdue
+                if decision.overridden:
+                    locked.spacing_override_reason = spacing_override_reason.strip()
+                    locked.override_by = changed_by
+            locked.save()
+            _record(
+                locked,
+                kind=AppointmentChangeKind.RESCHEDULED,
+                by=changed_by,
+                now=now,
+                from_status=from_status,
+                reason=reason.strip(),
+                before=before,
+            )
+            _notify(locked.pk, "rescheduled")
+            return locked
+    except IntegrityError as error:
+        raise _conflict_from_integrity(error) from error
+
+
+def _room_if_free(
+    appointment: Appointment,
+    practitioner: Practitioner,
+    starts_at: datetime,
+    minutes: int,
+    now: datetime,
+) -> Room | None:
+    """Keep the appointment's room when it is free at the new time; else let any room do."""
+    try:
+        return _place(
+            practitioner=practitioner,
+            treatment_type=appointment.treatment_type,
+            starts_at=starts_at,
+            duration_minutes=minutes,
+            patient_id=appointment.patient_id,
+            room=appointment.room,
+            now=now,
+            exclude_appointment_id=appointment.pk,
+        )
+    except SlotUnavailable:
+        return None
+
+
+def _transition(
+    appointment: Appointment | int,
+    *,
+    allowed_from: Sequence[str],
+    to: str,
+    by: Any,
+    now: datetime,
+    reason: str = "",
+    event: str = "status",
+    kind: str = AppointmentChangeKind.STATUS,
+    check: Any = None,
+) -> Appointment:
+    with transaction.atomic():
+        locked = _locked_appointment(appointment)
+        if locked.status == to:
+            return locked  # a second click, or a patient's link opened twice
+        if locked.status not in allowed_from:
+            raise InvalidTransition(
+                f"This appointment is {locked.get_status_display().lower()}: it cannot be "
+                f"marked {AppointmentStatus(to).label.lower()}."
+            )
+        if check is not None:
+            check(locked)
+        from_status = locked.status
+        locked.status = to
+        stamp = {
+            AppointmentStatus.CONFIRMED: "confirmed_at",
+            AppointmentStatus.CHECKED_IN: "checked_in_at",
+            AppointmentStatus.COMPLETED: "completed_at",
+            AppointmentStatus.CANCELLED: "cancelled_at",
+        }.get(to)
+        if stamp:
+            setattr(locked, stamp, now)
+        if to == AppointmentStatus.CANCELLED:
+            locked.cancellation_reason = reason[:300]
+        locked.save()
+        _record(locked, kind=kind, by=by, now=now, from_status=from_status, reason=reason)
+        _notify(locked.pk, event)
+        return locked
+
+
+def appointment_confirm(
+    *, appointment: Appointment | int, confirmed_by: Any = None, now: datetime | None = None
+) -> Appointment:
+    """Booked -> confirmed (by staff, or by the patient's link when ``confirmed_by`` is None).
+    Confirming twice is harmless."""
+    return _transition(
+        appointment,
+        allowed_from=(AppointmentStatus.BOOKED,),
+        to=AppointmentStatus.CONFIRMED,
+        by=confirmed_by,
+        now=now or timezone.now(),
+    )
+
+
+def appointment_cancel(
+    *,
+    appointment: Appointment | int,
+    reason: str,
+    cancelled_by: Any = None,
+    now: datetime | None = None,
+) -> Appointment:
+    """Cancel an active appointment with a reason; its time becomes free at once."""
+    if not reason.strip():
+        raise BookingError("Give a reason for the cancellation.")
+    return _transition(
+        appointment,
+        allowed_from=ACTIVE_STATUSES,
+        to=AppointmentStatus.CANCELLED,
+        by=cancelled_by,
+        now=now or timezone.now(),
+        reason=reason.strip(),
+        event="cancelled",
+        kind=AppointmentChangeKind.CANCELLED,
+    )
+
+
+def _local_day(moment: datetime) -> Any:
+    return slots.local_day(moment, selectors.clinic_tz())
+
+
+def appointment_check_in(
+    *, appointment: Appointment | int, checked_in_by: Any, now: datetime | None = None
+) -> Appointment:
+    """Booked or confirmed -> checked in, on the day of the appointment only."""
+    now = now or timezone.now()
+
+    def same_day(locked: Appointment) -> None:
+        if _local_day(locked.starts_at) != _local_day(now):
+            raise InvalidTransition(
+                "Patients can be checked in only on the day of the appointment."
+            )
+
+    return _transition(
+        appointment,
+        allowed_from=(AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED),
+        to=AppointmentStatus.CHECKED_IN,
+        by=checked_in_by,
+        now=now,
+        check=same_day,
+    )
+
+
+def appointment_mark_no_show(
+    *, appointment: Appointment | int, marked_by: Any, now: datetime | None = None
+) -> Appointment:
+    """Booked or confirmed -> no-show, once the appointment's start has passed."""
+    now = now or timezone.now()
+
+    def started(locked: Appointment) -> None:
+        if locked.starts_at > now:
+            raise InvalidTransition(
+                "A patient can be marked as a no-show only after the start time."
+            )
+
+    return _transition(
+        appointment,
+        allowed_from=(AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED),
+        to=AppointmentStatus.NO_SHOW,
+        by=marked_by,
+        now=now,
+        check=started,
+    )
+
+
+def appointment_complete(
+    *, appointment: Appointment | int, completed_by: Any, now: datetime | None = None
+) -> Appointment:
+    """Checked in (or booked/confirmed) -> completed, once it has started. The practitioner
+    then logs the session from the appointment page."""
+    now = now or timezone.now()
+
+    def started(locked: Appointment) -> None:
+        if locked.starts_at > now:
+            raise InvalidTransition("An appointment can be completed only after it has started.")
+
+    return _transition(
+        appointment,
+        allowed_from=ACTIVE_STATUSES,
+        to=AppointmentStatus.COMPLETED,
+        by=completed_by,
+        now=now,
+        check=started,
+    )
+
+
+STATUS_ACTIONS = {
+    AppointmentStatus.CONFIRMED: "confirm",
+    AppointmentStatus.CHECKED_IN: "check_in",
+    AppointmentStatus.NO_SHOW: "no_show",
+    AppointmentStatus.COMPLETED: "complete",
+}
+
+
+def appointment_set_status(
+    *,
+    appointment: Appointment | int,
+    status: str,
+    changed_by: Any,
+    reason: str = "",
+    now: datetime | None = None,
+) -> Appointment:
+    """One entry point for the status actions (the API's ``status`` endpoint)."""
+    if status == AppointmentStatus.CONFIRMED:
+        return appointment_confirm(appointment=appointment, confirmed_by=changed_by, now=now)
+    if status == AppointmentStatus.CHECKED_IN:
+        return appointment_check_in(appointment=appointment, checked_in_by=changed_by, now=now)
+    if status == AppointmentStatus.NO_SHOW:
+        return appointment_mark_no_show(appointment=appointment, marked_by=changed_by, now=now)
+    if status == AppointmentStatus.COMPLETED:
+        return appointment_complete(appointment=appointment, completed_by=changed_by, now=now)
+    if status == AppointmentStatus.CANCELLED:
+        return appointment_cancel(
+            appointment=appointment, reason=reason, cancelled_by=changed_by, now=now
+        )
+    raise InvalidTransition(f"An appointment cannot be set to {status!r} directly.")
+
+
+@dataclass(frozen=True)
+class PlannedSession:
+    """One row of "book the rest of the series": when, with whom, optionally which room."""
+
+    starts_at: datetime
+    practitioner: Practitioner
+    room: Room | None = None
+
+
+class SeriesPlanError(BookingError):
+    """Booking the rest of a series failed at one session; nothing was booked."""
+
+    def __init__(self, message: str, *, index: int, earliest: Any = None) -> None:
+        super().__init__(message)
+        self.index = index
+        self.earliest = earliest
+
+
+def series_book_remaining(
+    *,
+    series: TreatmentSeries,
+    plan: Sequence[PlannedSession],
+    booked_by: Any,
+    spacing_override_reason: str = "",
+    suitability_override_reason: str = "",
+    now: datetime | None = None,
+) -> list[Appointment]:
+    """Book every planned session of a series at once, in order: all or none.
+
+    Each session goes through the same checks as :func:`appointment_book`, spaced from the
+    one booked just before it. If any fails, nothing is booked and :class:`SeriesPlanError`
+    says which row (``index``) and why.
+    """
+    now = now or timezone.now()
+    if not plan:
+        raise BookingError("Choose at least one session to book.")
+    ordered = sorted(enumerate(plan), key=lambda item: item[1].starts_at)
+    series = TreatmentSeries.objects.select_related("patient", "treatment_type").get(pk=series.pk)
+    booked: list[Appointment] = []
+    try:
+        with transaction.atomic():
+            _lock(
+                practitioner_ids=[item.practitioner.pk for item in plan],
+                patient_id=series.patient_id,
+            )
+            for index, item in ordered:
+                try:
+                    booked.append(
+                        _book_locked(
+                            patient=series.patient,
+                            practitioner=item.practitioner,
+                            treatment_type=series.treatment_type,
+                            starts_at=item.starts_at,
+                            booked_by=booked_by,
+                            room=item.room,
+                            series=series,
+                            series_session_number=None,
+                            duration_minutes=None,
+                            notes="",
+                            spacing_override_reason=spacing_override_reason,
+                            suitability_override_reason=suitability_override_reason,
+                            now=now,
+                        )
+                    )
+                except treatment_rules.DomainError as error:
+                    when = slots.local_day(item.starts_at, selectors.clinic_tz())
+                    raise SeriesPlanError(
+                        f"Session on {treatment_rules.format_long_date(when)}: {error.message} "
+                        "Nothing was booked.",
+                        index=index,
+                        earliest=getattr(error, "earliest", None),
+                    ) from error
+    except IntegrityError as error:
+        conflict = _conflict_from_integrity(error)
+        raise SeriesPlanError(f"{conflict.message} Nothing was booked.", index=0) from error
+    return booked

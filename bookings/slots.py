@@ -1,0 +1,406 @@
+"""Pure availability rules: when can an appointment start?
+
+Values in, values out: no ORM, no clock, no settings. The selector
+(:func:`bookings.selectors.free_slots`) loads everything for a date range in a fixed number
+of queries and calls :func:`find_free_slots`; the booking services call
+:func:`why_unavailable` for the one start they are asked to book.
+
+Times of day (opening hours, working hours, breaks) are wall-clock times in the clinic's
+zone, applied to each calendar day separately, so a 10:00 slot stays 10:00 local on both
+sides of a daylight-saving change. Moments (appointments, time off, ``earliest_start``) are
+aware datetimes; arithmetic on durations is done on absolute time.
+
+Occupancy: an appointment keeps its practitioner and room busy over
+``[start, start + duration + buffer)`` (the cleanup buffer), and its patient busy over
+``[start, start + duration)``. The appointment itself (not its buffer) must fit inside the
+opening hours and the practitioner's working hours, outside breaks and time off.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from treatments.rules import format_long_date
+
+SLOT_STEP_MINUTES = 15
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+@dataclass(frozen=True, order=True)
+class Interval:
+    """``[start, end)`` between two aware moments."""
+
+    start: datetime
+    end: datetime
+
+    def __post_init__(self) -> None:
+        for moment in (self.start, self.end):
+            if moment.tzinfo is None:
+                raise ValueError(f"Interval needs aware datetimes, got {moment!r}")
+        if self.end <= self.start:
+            raise ValueError(f"Interval must end after it starts: {self.start} to {self.end}")
+
+    def overlaps(self, other: Interval) -> bool:
+        return self.start < other.end and other.start < self.end
+
+    def contains(self, other: Interval) -> bool:
+        return self.start <= other.start and other.end <= self.end
+
+
+@dataclass(frozen=True)
+class DayHours:
+    """Wall-clock hours on a weekday, with an optional break (working hours)."""
+
+    starts_at: time
+    ends_at: time
+    break_starts_at: time | None = None
+    break_ends_at: time | None = None
+
+    def __post_init__(self) -> None:
+        if self.ends_at <= self.starts_at:
+            raise ValueError(f"Hours must end after they start: {self.starts_at}-{self.ends_at}")
+        if (self.break_starts_at is None) != (self.break_ends_at is None):
+            raise ValueError("A break needs both a start and an end")
+        if self.break_starts_at is not None and self.break_ends_at is not None:
+            inside = self.starts_at <= self.break_starts_at < self.break_ends_at <= self.ends_at
+            if not inside:
+                raise ValueError("A break must lie inside the hours")
+
+
+class _Busy:
+    """Sorted, non-merged busy intervals with a fast overlap test."""
+
+    def __init__(self, intervals: Iterable[Interval]) -> None:
+        self._intervals = sorted(intervals)
+        self._starts = [interval.start for interval in self._intervals]
+        # Longest interval bounds how far back an overlapping interval can start.
+        self._longest = max(
+            (interval.end - interval.start for interval in self._intervals), default=timedelta(0)
+        )
+
+    def first_overlap(self, wanted: Interval) -> Interval | None:
+        low = bisect.bisect_left(self._starts, wanted.start - self._longest)
+        high = bisect.bisect_left(self._starts, wanted.end)
+        for interval in self._intervals[low:high]:
+            if interval.overlaps(wanted):
+                return interval
+        return None
+
+
+@dataclass(frozen=True)
+class PractitionerDiary:
+    """What a practitioner's days look like: weekly hours, time off and booked time."""
+
+    practitioner_id: int
+    name: str
+    hours: Mapping[int, DayHours]  # weekday (Monday 0) -> hours
+    time_off: Sequence[Interval] = ()
+    booked: Sequence[Interval] = ()  # [start, blocked_until) of active appointments
+
+
+@dataclass(frozen=True)
+class RoomDiary:
+    room_id: int
+    name: str
+    booked: Sequence[Interval] = ()  # [start, blocked_until) of active appointments
+
+
+@dataclass(frozen=True)
+class ClinicCalendar:
+    """The clinic's opening hours (several spans a weekday allowed) and closed days."""
+
+    tz: ZoneInfo
+    opening: Mapping[int, Sequence[tuple[time, time]]]
+    closures: frozenset[date] = frozenset()
+    closure_reasons: Mapping[date, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SlotRequest:
+    """What must fit: the appointment length, its cleanup buffer, and from when."""
+
+    duration: timedelta
+    buffer: timedelta
+    earliest_start: datetime  # now + minimum notice
+    latest_start: datetime | None = None  # now + booking horizon
+    patient_booked: Sequence[Interval] = ()  # [start, end) of the patient's active appointments
+
+    def __post_init__(self) -> None:
+        if self.duration <= timedelta(0):
+            raise ValueError("An appointment must last longer than zero minutes")
+        if self.buffer < timedelta(0):
+            raise ValueError("A buffer cannot be negative")
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A free start for one practitioner, with the rooms free for it (first is preferred)."""
+
+    starts_at: datetime  # UTC
+    ends_at: datetime
+    practitioner_id: int
+    room_ids: tuple[int, ...]
+
+
+def local_moment(day: date, wall: time, tz: ZoneInfo) -> datetime | None:
+    """The aware UTC moment of a wall-clock time on a day, or ``None`` if it does not exist.
+
+    Times skipped by a spring-forward change do not exist; a repeated autumn hour takes its
+    first occurrence.
+    """
+    local = datetime.combine(day, wall, tzinfo=tz)
+    moment = local.astimezone(UTC)
+    if moment.astimezone(tz).replace(tzinfo=None) != local.replace(tzinfo=None):
+        return None
+    return moment
+
+
+def _span(day: date, start: time, end: time, tz: ZoneInfo) -> Interval | None:
+    start_at = local_moment(day, start, tz)
+    end_at = local_moment(day, end, tz)
+    if start_at is None or end_at is None or end_at <= start_at:
+        return None
+    return Interval(start_at, end_at)
+
+
+def _fmt(moment: datetime, tz: ZoneInfo) -> str:
+    return moment.astimezone(tz).strftime("%H:%M")
+
+
+def _fmt_day(day: date) -> str:
+    return format_long_date(day)
+
+
+@dataclass(frozen=True)
+class _Context:
+    calendar: ClinicCalendar
+    request: SlotRequest
+    patient_busy: _Busy
+
+
+def _clinic_problem(
+    appointment: Interval, day: date, context: _Context, *, now_label: str
+) -> str | None:
+    calendar, request = context.calendar, context.request
+    tz = calendar.tz
+    if appointment.start < request.earliest_start:
+        return (
+            f"Too late to book {now_label}: appointments need at least the minimum booking "
+            f"notice (earliest {request.earliest_start.astimezone(tz):%d %b %Y %H:%M})."
+        )
+    if request.latest_start is not None and appointment.start > request.latest_start:
+        return (
+            "Too far ahead: appointments can be booked up to "
+            f"{_fmt_day(local_day(request.latest_start, tz))}."
+        )
+    if day in calendar.closures:
+        reason = calendar.closure_reasons.get(day, "")
+        return f"The clinic is closed on {_fmt_day(day)}{f' ({reason})' if reason else ''}."
+    spans = [
+        span
+        for opens, closes in calendar.opening.get(day.weekday(), ())
+        if (span := _span(day, opens, closes, tz)) is not None
+    ]
+    if not spans:
+        return f"The clinic is not open on {WEEKDAY_NAMES[day.weekday()]}s."
+    if not any(span.contains(appointment) for span in spans):
+        hours = ", ".join(f"{_fmt(span.start, tz)}-{_fmt(span.end, tz)}" for span in spans)
+        return f"Outside opening hours ({hours}) on {_fmt_day(day)}."
+    clash = context.patient_busy.first_overlap(appointment)
+    if clash is not None:
+        return (
+            f"The patient already has an appointment from {_fmt(clash.start, tz)} to "
+            f"{_fmt(clash.end, tz)} that day."
+        )
+    return None
+
+
+def _practitioner_problem(
+    appointment: Interval, occupied: Interval, day: date, diary: PractitionerDiary, tz: ZoneInfo
+) -> str | None:
+    hours = diary.hours.get(day.weekday())
+    if hours is None:
+        return f"{diary.name} does not work on {WEEKDAY_NAMES[day.weekday()]}s."
+    working = _span(day, hours.starts_at, hours.ends_at, tz)
+    if working is None or not working.contains(appointment):
+        return (
+            f"Outside {diary.name}'s working hours ({hours.starts_at:%H:%M}-{hours.ends_at:%H:%M})."
+        )
+    if hours.break_starts_at is not None and hours.break_ends_at is not None:
+        pause = _span(day, hours.break_starts_at, hours.break_ends_at, tz)
+        if pause is not None and pause.overlaps(appointment):
+            return (
+                f"{diary.name} is on a break from {hours.break_starts_at:%H:%M} to "
+                f"{hours.break_ends_at:%H:%M}."
+            )
+    for absence in diary.time_off:
+        if absence.overlaps(appointment):
+            return f"{diary.name} is off from {_moment_label(absence.start, tz)} to " + (
+                f"{_moment_label(absence.end, tz)}."
+            )
+    clash = _Busy(diary.booked).first_overlap(occupied) if diary.booked else None
+    if clash is not None:
+        return (
+            f"{diary.name} is already booked from {_fmt(clash.start, tz)} to "
+            f"{_fmt(clash.end, tz)} (including cleanup time)."
+        )
+    return None
+
+
+def _moment_label(moment: datetime, tz: ZoneInfo) -> str:
+    local = moment.astimezone(tz)
+    return f"{local:%d %b %Y %H:%M}"
+
+
+def local_day(moment: datetime, tz: ZoneInfo) -> date:
+    return moment.astimezone(tz).date()
+
+
+def _free_rooms(
+    occupied: Interval, rooms: Sequence[RoomDiary], busy: Mapping[int, _Busy]
+) -> list[int]:
+    return [room.room_id for room in rooms if busy[room.room_id].first_overlap(occupied) is None]
+
+
+def why_unavailable(
+    *,
+    starts_at: datetime,
+    calendar: ClinicCalendar,
+    request: SlotRequest,
+    diary: PractitionerDiary,
+    rooms: Sequence[RoomDiary],
+) -> tuple[str | None, tuple[int, ...]]:
+    """Check one start for one practitioner.
+
+    Returns ``(None, free_room_ids)`` when it can be booked, or ``(message, ())`` naming the
+    first rule it breaks, in words for the person at the desk.
+    """
+    if starts_at.tzinfo is None:
+        raise ValueError("starts_at must be aware")
+    tz = calendar.tz
+    appointment = Interval(starts_at, starts_at + request.duration)
+    occupied = Interval(starts_at, appointment.end + request.buffer)
+    day = local_day(starts_at, tz)
+    context = _Context(calendar, request, _Busy(request.patient_booked))
+    label = f"{_fmt_day(day)} at {_fmt(starts_at, tz)}"
+    problem = _clinic_problem(appointment, day, context, now_label=label)
+    if problem is None:
+        problem = _practitioner_problem(appointment, occupied, day, diary, tz)
+    if problem is not None:
+        return problem, ()
+    if not rooms:
+        return "No room is set up to host this treatment: a manager can assign rooms.", ()
+    busy = {room.room_id: _Busy(room.booked) for room in rooms}
+    free = _free_rooms(occupied, rooms, busy)
+    if not free:
+        names = ", ".join(room.name for room in rooms)
+        return (
+            f"No room is free at {_fmt(starts_at, tz)} for this treatment ({names} "
+            "already booked).",
+            (),
+        )
+    return None, tuple(free)
+
+
+def days_between(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
+
+
+def grid_starts(day: date, tz: ZoneInfo, *, step_minutes: int = SLOT_STEP_MINUTES) -> list:
+    """Every wall-clock start of a day on the grid (00, 15, 30, 45), as UTC moments.
+
+    Times that do not exist that day (skipped by a spring-forward change) are left out.
+    """
+    starts = []
+    for minute in range(0, 24 * 60, step_minutes):
+        moment = local_moment(day, time(minute // 60, minute % 60), tz)
+        if moment is not None:
+            starts.append(moment)
+    return starts
+
+
+def find_free_slots(
+    *,
+    first_day: date,
+    last_day: date,
+    calendar: ClinicCalendar,
+    request: SlotRequest,
+    diaries: Sequence[PractitionerDiary],
+    rooms: Sequence[RoomDiary],
+    step_minutes: int = SLOT_STEP_MINUTES,
+) -> list[Slot]:
+    """Every free start on the grid from ``first_day`` to ``last_day`` (clinic-local days).
+
+    Sorted by start, then by the order of ``diaries``. A start is free for a practitioner
+    when the clinic is open for the whole appointment, the practitioner works then (not on a
+    break or time off), the practitioner and at least one capable room are free for the
+    appointment plus its buffer, the patient (if given) has nothing else then, and the start
+    respects the minimum notice and the booking horizon.
+    """
+    if last_day < first_day or not rooms:
+        return []
+    tz = calendar.tz
+    room_busy = {room.room_id: _Busy(room.booked) for room in rooms}
+    practitioner_busy = {diary.practitioner_id: _Busy(diary.booked) for diary in diaries}
+    practitioner_off = {diary.practitioner_id: _Busy(diary.time_off) for diary in diaries}
+    patient_busy = _Busy(request.patient_booked)
+    slots: list[Slot] = []
+    for day in days_between(first_day, last_day):
+        if day in calendar.closures:
+            continue
+        spans = [
+            span
+            for opens, closes in calendar.opening.get(day.weekday(), ())
+            if (span := _span(day, opens, closes, tz)) is not None
+        ]
+        if not spans:
+            continue
+        windows = {}
+        for diary in diaries:
+            hours = diary.hours.get(day.weekday())
+            if hours is None:
+                continue
+            working = _span(day, hours.starts_at, hours.ends_at, tz)
+            if working is None:
+                continue
+            pause = None
+            if hours.break_starts_at is not None and hours.break_ends_at is not None:
+                pause = _span(day, hours.break_starts_at, hours.break_ends_at, tz)
+            windows[diary.practitioner_id] = (working, pause)
+        if not windows:
+            continue
+        for start in grid_starts(day, tz, step_minutes=step_minutes):
+            if start < request.earliest_start:
+                continue
+            if request.latest_start is not None and start > request.latest_start:
+                break
+            appointment = Interval(start, start + request.duration)
+            if not any(span.contains(appointment) for span in spans):
+                continue
+            if patient_busy.first_overlap(appointment) is not None:
+                continue
+            occupied = Interval(start, appointment.end + request.buffer)
+            free_rooms = None
+            for diary in diaries:
+                window = windows.get(diary.practitioner_id)
+                if window is None:
+                    continue
+                working, pause = window
+                if not working.contains(appointment):
+                    continue
+                if pause is not None and pause.overlaps(appointment):
+                    continue
+                if practitioner_off[diary.practitioner_id].first_overlap(appointment):
+                    continue
+                if practitioner_busy[diary.practitioner_id].first_overlap(occupied):
+                    continue
+                if free_rooms is None:
+                    free_rooms = tuple(_free_rooms(occupied, rooms, room_busy))
+                if not free_rooms:
+                    break
+                slots.append(Slot(start, appointment.end, diary.practitioner_id, free_rooms))
+    return slots
