@@ -4,9 +4,26 @@ from __future__ import annotations
 
 from django.urls import path
 
-from clinic import views
+from clinic import views, views_audit
 
 app_name = "clinic"
 urlpatterns = [
     path("staff/", views.staff_list, name="staff_list"),
+    path("audit/", views_audit.audit_report, name="audit_report"),
+    path("audit/export.csv", views_audit.audit_export_csv, name="audit_export_csv"),
+    path(
+        "patients/<int:patient_id>/privacy/",
+        views_audit.patient_privacy,
+        name="patient_privacy",
+    ),
+    path(
+        "patients/<int:patient_id>/privacy/export.json",
+        views_audit.patient_export_json,
+        name="patient_export_json",
+    ),
+    path(
+        "patients/<int:patient_id>/privacy/erase/",
+        views_audit.patient_erase,
+        name="patient_erase",
+    ),
 ]

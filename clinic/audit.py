@@ -71,9 +71,9 @@ def request_context(request: HttpRequest) -> Iterator[None]:
 
 def client_ip(request: HttpRequest) -> str:
     """The client's address, trusting X-Forwarded-For only as far as TRUSTED_PROXY_COUNT."""
-    from axes.helpers import get_client_ip_address
+    from clinic.security import client_ip_address
 
-    return (get_client_ip_address(request) or "")[:45]
+    return client_ip_address(request)[:45]
 
 
 @dataclass(frozen=True)
@@ -265,3 +265,33 @@ def verify_chain() -> ChainReport:
 def decoded(text: str) -> dict[str, Any]:
     """A stored before/after payload as a dict (empty when blank or redacted)."""
     return json.loads(text) if text else {}
+
+
+def report_entries(
+    *,
+    patient_id: int | None = None,
+    username: str = "",
+    action: str = "",
+    date_from: Any = None,
+    date_to: Any = None,
+) -> models.QuerySet[AuditEntry]:
+    """The audit report's rows, newest first; dates are clinic-local calendar days."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from django.conf import settings
+
+    zone = ZoneInfo(settings.CLINIC_TIME_ZONE)
+    entries = AuditEntry.objects.order_by("-seq")
+    if patient_id is not None:
+        entries = entries.filter(patient_id=patient_id)
+    if username:
+        entries = entries.filter(actor_username__iexact=username.strip())
+    if action:
+        entries = entries.filter(action=action)
+    if date_from is not None:
+        entries = entries.filter(at__gte=dt.datetime.combine(date_from, dt.time.min, zone))
+    if date_to is not None:
+        next_day = date_to + dt.timedelta(days=1)
+        entries = entries.filter(at__lt=dt.datetime.combine(next_day, dt.time.min, zone))
+    return entries

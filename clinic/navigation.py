@@ -23,6 +23,7 @@ class NavItem:
 NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Home", "home"),
     NavItem("Staff", "clinic:staff_list", (Role.MANAGER,)),
+    NavItem("Audit", "clinic:audit_report", (Role.MANAGER,)),
 )
 
 ADMIN_ITEM = NavItem("Admin", "admin:index", (Role.MANAGER,))

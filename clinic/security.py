@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import time
 from typing import Any
@@ -42,6 +43,26 @@ SESSION_OTP_KEY = "_clinic_two_factor"
 TWO_FACTOR_URL_NAMES = frozenset({"otp_verify", "otp_enrol", "logout"})
 
 
+def client_ip_address(request: HttpRequest) -> str:
+    """The client's address, trusting X-Forwarded-For only as far as our own proxies.
+
+    The hops are the X-Forwarded-For entries followed by REMOTE_ADDR; each of the
+    ``TRUSTED_PROXY_COUNT`` proxies appended the one before it, so the client is that many
+    hops from the right. Anything a client wrote further left is ignored.
+    """
+    remote = request.META.get("REMOTE_ADDR", "")
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if not proxies:
+        return remote
+    forwarded = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    hops = [hop for hop in forwarded if hop] + [remote]
+    candidate = hops[max(0, len(hops) - 1 - proxies)]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote
+
+
 class NoStoreMiddleware:
     """``Cache-Control: no-store`` unless a response chose its own caching (static files)."""
 
@@ -60,16 +81,23 @@ class SessionLifetimeMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.user.is_authenticated:
-            started = request.session.get(SESSION_STARTED_KEY)
-            now = time.time()
-            if started is None:
-                request.session[SESSION_STARTED_KEY] = now
-            elif now - started > settings.SESSION_ABSOLUTE_HOURS * 3600:
-                logger.info("session of user %s ended: absolute lifetime", request.user.pk)
-                logout(request)
-                messages.info(request, "Your session has ended. Please sign in again.")
         return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: Any
+    ) -> None:
+        # In process_view (not __call__) so the messages middleware is ready, and before
+        # LoginRequiredMiddleware's process_view, which then sends the user to sign in.
+        if not request.user.is_authenticated:
+            return
+        started = request.session.get(SESSION_STARTED_KEY)
+        now = time.time()
+        if started is None:
+            request.session[SESSION_STARTED_KEY] = now
+        elif now - started > settings.SESSION_ABSOLUTE_HOURS * 3600:
+            logger.info("session of user %s ended: absolute lifetime", request.user.pk)
+            logout(request)
+            messages.info(request, "Your session has ended. Please sign in again.")
 
 
 def two_factor_state(user: Any) -> str:
