@@ -11,7 +11,6 @@ from datetime import timedelta
 from pathlib import Path
 
 from csp.constants import NONE, SELF
-from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from clinic.env import Env
@@ -58,9 +57,6 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
-    "axes",
-    "django_otp",
-    "django_otp.plugins.otp_totp",
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
@@ -74,19 +70,11 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     # Cache-Control: no-store on every page a view renders (they may show patient data).
     "clinic.security.NoStoreMiddleware",
-    "csp.middleware.CSPMiddleware",
-    # Cache-Control: no-store on every page a view renders (they may show patient data).
-    "clinic.security.NoStoreMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
-    # Absolute session lifetime (SESSION_ABSOLUTE_HOURS), whatever the activity.
-    "clinic.security.SessionLifetimeMiddleware",
-    # Who/where for clinic.audit.record, without passing the request around.
-    "clinic.audit.AuditContextMiddleware",
     "django_otp.middleware.OTPMiddleware",
     # Absolute session lifetime (SESSION_ABSOLUTE_HOURS), whatever the activity.
     "clinic.security.SessionLifetimeMiddleware",
@@ -214,45 +202,6 @@ if not DEBUG and not TESTING:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-
-# Security (ASVS L2 / HIPAA 164.312): sessions, brute force, two-factor, CSP, retention.
-SESSION_ABSOLUTE_HOURS = env.int("SESSION_ABSOLUTE_HOURS", 12, minimum=1)
-# Reverse proxies in front of the app that append to X-Forwarded-For (0: trust no header).
-TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=5)
-AUTHENTICATION_BACKENDS = [
-    "clinic.security.LoginThrottleBackend",
-    "django.contrib.auth.backends.ModelBackend",
-]
-AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", 5, minimum=1)
-AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", 15, minimum=1))
-# Independently per username (many addresses guessing one account) and per address
-# (one address trying many accounts); the cool-off makes neither a permanent lock.
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "clinic.security.lockout_response"
-AXES_VERBOSE = True
-AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT or None
-AXES_IPWARE_PROXY_ORDER = "right-most"  # the address our own proxy saw, not what a client sent
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if TRUSTED_PROXY_COUNT else ("REMOTE_ADDR",)
-)
-OTP_REQUIRED_FOR_CLINICAL = env.bool("OTP_REQUIRED_FOR_CLINICAL", False)
-OTP_TOTP_ISSUER = CLINIC_NAME
-CLINICAL_RETENTION_YEARS = env.int("CLINICAL_RETENTION_YEARS", 8, minimum=1)
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": [SELF],
-        "script-src": [SELF],
-        "style-src": [SELF],
-        "img-src": [SELF, "data:"],
-        "font-src": [SELF],
-        "connect-src": [SELF],
-        "form-action": [SELF],
-        "frame-ancestors": [NONE],
-        "base-uri": [SELF],
-        "object-src": [NONE],
-    }
-}
 
 # Security (ASVS L2 / HIPAA 164.312): sessions, brute force, two-factor, CSP, retention.
 SESSION_ABSOLUTE_HOURS = env.int("SESSION_ABSOLUTE_HOURS", 12, minimum=1)
