@@ -188,7 +188,39 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+# Patient messages: every sweep reads the database, so a broker that was down loses nothing.
+MESSAGE_SWEEP_SECONDS = env.int("MESSAGE_SWEEP_SECONDS", 60, minimum=1)
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    "patient-message-sweeps": {
+        "task": "bookings.tasks.sweep_patient_messages",
+        "schedule": float(MESSAGE_SWEEP_SECONDS),
+        # A sweep left in the queue while no worker ran is dropped; the next one does its work.
+        "options": {"expires": max(MESSAGE_SWEEP_SECONDS - 5, 1)},
+    },
+    "dispatch-due-messages": {
+        "task": "clinic.tasks.dispatch_due_messages",
+        "schedule": float(MESSAGE_SWEEP_SECONDS),
+        "options": {"expires": max(MESSAGE_SWEEP_SECONDS - 5, 1)},
+    },
+}
+
+# Reminders, notices, follow-ups (bookings/reminders.py) and the ledger (clinic/messaging.py).
+# Offsets are clinic wall-clock hours: the 48-hour reminder of a Monday 10:00 appointment goes
+# on Saturday at 10:00 local time, whatever a DST switch in between does.
+REMINDER_OFFSETS_HOURS = sorted(
+    set(env.int_list("REMINDER_OFFSETS_HOURS", [48, 2])), reverse=True
+)
+REMINDER_SKIP_LATER_WHEN_CONFIRMED = env.bool("REMINDER_SKIP_LATER_WHEN_CONFIRMED", False)
+# A booking changed again within this many seconds sends only its final state.
+BOOKING_NOTICE_GRACE_SECONDS = env.int("BOOKING_NOTICE_GRACE_SECONDS", 180, minimum=0)
+# Follow-up and maintenance emails go out from this clinic-local hour of their day.
+FOLLOWUP_SEND_HOUR = env.int("FOLLOWUP_SEND_HOUR", 9, minimum=0, maximum=23)
+MESSAGE_MAX_ATTEMPTS = env.int("MESSAGE_MAX_ATTEMPTS", 5, minimum=1, maximum=20)
+MESSAGE_RETRY_BASE_SECONDS = env.int("MESSAGE_RETRY_BASE_SECONDS", 60, minimum=1)
+MESSAGE_LEASE_SECONDS = env.int("MESSAGE_LEASE_SECONDS", 300, minimum=10)
+# Patient self-service links (bookings/selfservice.py).
+SELF_SERVICE_LINK_MAX_AGE_DAYS = env.int("SELF_SERVICE_LINK_MAX_AGE_DAYS", 60, minimum=1)
+SELF_SERVICE_CANCEL_NOTICE_HOURS = env.int("SELF_SERVICE_CANCEL_NOTICE_HOURS", 24, minimum=0)
 
 # Security headers that hold in every environment; the production-only ones follow.
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -56,4 +56,6 @@ urlpatterns = [
     path("", include("clinic.app_urls")),
     path("", include("treatments.urls")),
     path("", include("bookings.urls")),
+    # Patient self-service links from emails (no login; signed tokens).
+    path("p/", include("bookings.urls_public")),
 ]

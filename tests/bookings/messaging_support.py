@@ -102,3 +102,67 @@ def sent_to(address: str) -> list[Any]:
 
 def ledger(**filters: Any) -> list[OutboundMessage]:
     return list(OutboundMessage.objects.filter(**filters).order_by("id"))
+
+
+def series_after_sessions(
+    patient: Patient,
+    practitioner: Practitioner,
+    performed: list[dt.datetime],
+    *,
+    planned: int = 6,
+    aftercare_additions: str = "",
+) -> Any:
+    """A series built through the treatment services: an assessment, the plan and one signed
+    session (with its aftercare note) at each moment in ``performed``."""
+    from treatments.services.assessments import AssessmentDetails, assessment_record
+    from treatments.services.series import series_plan
+    from treatments.services.sessions import SessionRecord, session_log, session_sign
+
+    user = practitioner.user
+    first = performed[0]
+    assessed = first - dt.timedelta(days=1)
+    with at(assessed):
+        assessment_record(
+            patient=patient,
+            user=user,
+            details=AssessmentDetails(
+                assessed_on=assessed.astimezone(LONDON).date(),
+                fitzpatrick=2,
+                skin_type="normal",
+                concerns={"dull_rough": "mild"},
+                scar_type="none",
+                contraindications=frozenset(),
+            ),
+            sign=True,
+            now=assessed,
+        )
+        series = series_plan(
+            patient=patient,
+            treatment_type=treatment_type(),
+            planned_by=practitioner,
+            targeted_concerns=["dull_rough"],
+            planned_sessions=planned,
+            start_on=first.astimezone(LONDON).date(),
+            by=user,
+            today=assessed.astimezone(LONDON).date(),
+        )
+    for performed_at in performed:
+        signed_at = performed_at + dt.timedelta(minutes=40)
+        with at(signed_at):
+            logged = session_log(
+                series=series,
+                record=SessionRecord(
+                    practitioner=practitioner,
+                    performed_at=performed_at,
+                    areas=["face"],
+                    parameters={"intensity": 4, "vacuum": 4, "crystal_flow": 3, "passes": 2},
+                    duration_minutes=30,
+                    notes="Mild erythema on the left cheek",
+                    aftercare_additions=aftercare_additions,
+                ),
+                by=user,
+                now=signed_at,
+            )
+            session_sign(session=logged.session, by=user, now=signed_at)
+    series.refresh_from_db()
+    return series

@@ -283,8 +283,13 @@ def test_48_hour_reminder_across_a_dst_switch_goes_at_the_same_local_time_two_da
 def test_2_hour_reminder_on_the_morning_after_a_dst_switch_is_two_hours_before(
     clinic, practitioner, patient
 ):
+    # Sunday 28 March 2027: the clocks went forward at 01:00 GMT; 11:00 BST is 10:00 UTC.
     book(patient, practitioner, local(2027, 3, 28, 11), when=local(2027, 3, 20, 12))
+    sweep(local(2027, 3, 26, 11))
     sweep(local(2027, 3, 28, 8, 59))
-    assert reminders_to(patient.email) == []
-    sweep(local(2027, 3, 28, 9))
     assert len(reminders_to(patient.email)) == 1
+    sweep(local(2027, 3, 28, 9))
+    later = reminders_to(patient.email)[1]
+    assert later.subject == "Reminder: your appointment today, Sunday 28 March 2027 at 11:00"
+    [row] = ledger(kind=REMINDER, idempotency_key__startswith="reminder:2h")
+    assert row.sent_at == dt.datetime(2027, 3, 28, 8, tzinfo=dt.UTC)

@@ -1,0 +1,381 @@
+"""What a patient can do through a self-service link, without logging in.
+
+The links themselves (signed tokens, one purpose each) are in :mod:`bookings.links`. Here:
+open a link to the appointment or series it is for and say where that stands (so a used,
+outdated or expired link explains itself), offer free times, and confirm, cancel, move,
+book the next session of a series or unsubscribe, always through the booking services, so
+availability, conflicts and series spacing are checked exactly as for staff.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from bookings import rules as booking_rules
+from bookings import selectors
+from bookings.links import (
+    LinkInvalid,
+    Purpose,
+    appointment_version,
+    read_token,
+    series_version,
+)
+from bookings.models import ACTIVE_STATUSES, Appointment, AppointmentStatus
+from bookings.services.appointments import (
+    appointment_book,
+    appointment_cancel,
+    appointment_confirm,
+    appointment_reschedule,
+)
+from clinic import audit
+from clinic.models import AuditAction, Patient, Practitioner
+from treatments.models import TreatmentSeries
+from treatments.rules import DomainError, local_date
+
+# -- what a link opens ----------------------------------------------------------------------
+
+
+class LinkState(StrEnum):
+    """Where the thing a link is about stands, so a used or outdated link explains itself."""
+
+    OPEN = "open"  # the link can do what it is for
+    OUTDATED = "outdated"  # the appointment moved / a newer session happened since
+    CANCELLED = "cancelled"
+    PAST = "past"  # the appointment has started or is over
+    CLOSED = "closed"  # the series takes no more bookings
+    BOOKED = "booked"  # pick: the next session is booked already
+
+
+@dataclass(frozen=True)
+class LinkedAppointment:
+    appointment: Appointment
+    state: LinkState
+
+
+@dataclass(frozen=True)
+class LinkedSeries:
+    series: TreatmentSeries
+    state: LinkState
+    window_first_day: dt.date | None = None
+    window_last_day: dt.date | None = None
+    next_booking: Appointment | None = None
+
+
+def open_appointment_link(token: str, *, purpose: Purpose, now: dt.datetime) -> LinkedAppointment:
+    """The appointment a link is for (``LinkInvalid`` / ``LinkExpired`` as :func:`read_token`)."""
+    payload = read_token(token, purpose=purpose)
+    appointment = (
+        Appointment.objects.select_related("patient", "practitioner", "treatment_type", "series")
+        .filter(pk=payload.subject_id)
+        .first()
+    )
+    if appointment is None:
+        raise LinkInvalid
+    if appointment.status == AppointmentStatus.CANCELLED:
+        state = LinkState.CANCELLED
+    elif appointment.starts_at <= now or appointment.status not in ACTIVE_STATUSES:
+        state = LinkState.PAST
+    elif payload.version != appointment_version(appointment.starts_at):
+        state = LinkState.OUTDATED
+    else:
+        state = LinkState.OPEN
+    return LinkedAppointment(appointment=appointment, state=state)
+
+
+def open_series_link(token: str, *, now: dt.datetime) -> LinkedSeries:
+    payload = read_token(token, purpose=Purpose.PICK)
+    series = (
+        TreatmentSeries.objects.select_related("patient", "treatment_type")
+        .filter(pk=payload.subject_id)
+        .first()
+    )
+    if series is None:
+        raise LinkInvalid
+    upcoming = (
+        Appointment.objects.filter(series=series, status__in=ACTIVE_STATUSES, starts_at__gt=now)
+        .select_related("practitioner", "treatment_type")
+        .order_by("starts_at")
+        .first()
+    )
+    if upcoming is not None:
+        return LinkedSeries(series=series, state=LinkState.BOOKED, next_booking=upcoming)
+    if series.status not in selectors.OPEN_SERIES_STATUSES:
+        return LinkedSeries(series=series, state=LinkState.CLOSED)
+    if payload.version != series_version(series.last_session_on):
+        return LinkedSeries(series=series, state=LinkState.OUTDATED)
+    state = selectors.series_state(series)
+    if state.remaining <= 0:
+        return LinkedSeries(series=series, state=LinkState.CLOSED)
+    today = local_date(now, selectors.clinic_tz())
+    first_day = max(state.window.earliest, today)
+    if first_day > state.window.latest:
+        return LinkedSeries(series=series, state=LinkState.PAST)
+    return LinkedSeries(
+        series=series,
+        state=LinkState.OPEN,
+        window_first_day=first_day,
+        window_last_day=state.window.latest,
+    )
+
+
+# -- free times to offer --------------------------------------------------------------------
+
+RESCHEDULE_DAYS = 21
+MAX_TIMES_PER_DAY = 12
+
+
+@dataclass(frozen=True)
+class OfferedTime:
+    starts_at: dt.datetime
+    practitioner: Practitioner
+    value: str  # what the form posts back: "<unix seconds>-<practitioner id>"
+
+
+@dataclass
+class OfferedDay:
+    day: dt.date
+    times: list[OfferedTime] = field(default_factory=list)
+
+
+def slot_value(starts_at: dt.datetime, practitioner_id: int) -> str:
+    return f"{int(starts_at.timestamp())}-{practitioner_id}"
+
+
+def parse_slot_value(value: str) -> tuple[dt.datetime, int]:
+    """``ValueError`` for anything that is not a slot this page could have offered."""
+    seconds, _, practitioner_id = value.partition("-")
+    return dt.datetime.fromtimestamp(int(seconds), tz=dt.UTC), int(practitioner_id)
+
+
+def _offer(
+    *,
+    treatment_type: Any,
+    first_day: dt.date,
+    last_day: dt.date,
+    now: dt.datetime,
+    patient_id: int,
+    preferred_practitioner_id: int | None,
+    duration_minutes: int | None = None,
+    exclude_appointment_id: int | None = None,
+) -> list[OfferedDay]:
+    """Free starts by day, one per time (the preferred practitioner when they are free)."""
+    if last_day < first_day:
+        return []
+    found = selectors.free_slots(
+        treatment_type=treatment_type,
+        first_day=first_day,
+        last_day=last_day,
+        now=now,
+        patient_id=patient_id,
+        duration_minutes=duration_minutes,
+        exclude_appointment_id=exclude_appointment_id,
+    )
+    days = []
+    for slot_day in found.days:
+        offered = OfferedDay(slot_day.day)
+        for _, options in slot_day.times:
+            option = next(
+                (o for o in options if o.practitioner.pk == preferred_practitioner_id),
+                options[0],
+            )
+            offered.times.append(
+                OfferedTime(
+                    starts_at=option.starts_at,
+                    practitioner=option.practitioner,
+                    value=slot_value(option.starts_at, option.practitioner.pk),
+                )
+            )
+        # Half-hourly is plenty on a phone screen.
+        offered.times = [t for t in offered.times if t.starts_at.minute % 30 == 0][
+            :MAX_TIMES_PER_DAY
+        ]
+        if offered.times:
+            days.append(offered)
+    return days
+
+
+def reschedule_options(appointment: Appointment, *, now: dt.datetime) -> list[OfferedDay]:
+    """Free times in the next three weeks; for a series session only between its neighbours
+    (the booking service checks spacing again, this keeps impossible times off the page)."""
+    tz = selectors.clinic_tz()
+    first_day = local_date(now, tz)
+    last_day = first_day + dt.timedelta(days=RESCHEDULE_DAYS - 1)
+    if appointment.series is not None and appointment.series_session_number:
+        state = selectors.series_state(appointment.series, exclude_appointment_id=appointment.pk)
+        previous_on, next_on = booking_rules.neighbours(
+            sessions=state.sessions, number=appointment.series_session_number
+        )
+        gap = dt.timedelta(days=state.policy.min_days)
+        if previous_on is not None:
+            first_day = max(first_day, previous_on + gap)
+        if next_on is not None:
+            last_day = min(last_day, next_on - gap)
+    minutes = int((appointment.ends_at - appointment.starts_at).total_seconds() // 60)
+    return _offer(
+        treatment_type=appointment.treatment_type,
+        first_day=first_day,
+        last_day=last_day,
+        now=now,
+        patient_id=appointment.patient_id,
+        preferred_practitioner_id=appointment.practitioner_id,
+        duration_minutes=minutes,
+        exclude_appointment_id=appointment.pk,
+    )
+
+
+def pick_options(linked: LinkedSeries, *, now: dt.datetime) -> list[OfferedDay]:
+    """Free times inside the series' next-session window only."""
+    if linked.state != LinkState.OPEN or linked.window_first_day is None:
+        return []
+    series = linked.series
+    state = selectors.series_state(series)
+    return _offer(
+        treatment_type=series.treatment_type,
+        first_day=linked.window_first_day,
+        last_day=linked.window_last_day,
+        now=now,
+        patient_id=series.patient_id,
+        preferred_practitioner_id=state.preferred_practitioner_id,
+    )
+
+
+# -- what a patient can do through a link ---------------------------------------------------
+
+PATIENT_CANCEL_REASON = "Cancelled by the patient through the email link"
+PATIENT_MOVE_REASON = "Moved by the patient through the email link"
+
+
+class SelfServiceRefused(DomainError):
+    """The link cannot do this (any more); ``message`` says what the patient can do instead."""
+
+
+def _require_open(linked: LinkedAppointment) -> Appointment:
+    if linked.state != LinkState.OPEN:
+        raise SelfServiceRefused(
+            "This link can no longer change the appointment. Please call us on "
+            f"{settings.CLINIC_PHONE}."
+        )
+    return linked.appointment
+
+
+def within_cancel_notice(appointment: Appointment, *, now: dt.datetime) -> bool:
+    """True when it is too late to cancel or move online (the notice period has started)."""
+    notice = dt.timedelta(hours=settings.SELF_SERVICE_CANCEL_NOTICE_HOURS)
+    return now >= appointment.starts_at - notice
+
+
+def _too_late_message() -> str:
+    return (
+        f"It is less than {settings.SELF_SERVICE_CANCEL_NOTICE_HOURS} hours before your "
+        f"appointment, so it can no longer be changed online. Please call us on "
+        f"{settings.CLINIC_PHONE}."
+    )
+
+
+def patient_confirm(*, linked: LinkedAppointment, now: dt.datetime) -> Appointment:
+    """The patient says they will come. Confirming twice is harmless."""
+    appointment = _require_open(linked)
+    return appointment_confirm(appointment=appointment, confirmed_by=None, now=now)
+
+
+def patient_cancel(*, linked: LinkedAppointment, now: dt.datetime) -> Appointment:
+    """Cancel, while the notice period allows; later only the clinic's phone will do."""
+    appointment = _require_open(linked)
+    if within_cancel_notice(appointment, now=now):
+        raise SelfServiceRefused(_too_late_message())
+    return appointment_cancel(
+        appointment=appointment, reason=PATIENT_CANCEL_REASON, cancelled_by=None, now=now
+    )
+
+
+def patient_reschedule(*, linked: LinkedAppointment, slot: str, now: dt.datetime) -> Appointment:
+    """Move to a free time through the booking service (availability and spacing rules)."""
+    appointment = _require_open(linked)
+    if within_cancel_notice(appointment, now=now):
+        raise SelfServiceRefused(_too_late_message())
+    starts_at, practitioner = _chosen(slot)
+    return appointment_reschedule(
+        appointment=appointment,
+        starts_at=starts_at,
+        practitioner=practitioner,
+        changed_by=None,
+        reason=PATIENT_MOVE_REASON,
+        now=now,
+    )
+
+
+def patient_pick(*, linked: LinkedSeries, slot: str, now: dt.datetime) -> Appointment:
+    """Book the next session of a series at a time inside its window (the service enforces
+    spacing, conflicts, hours and notice; the window check keeps the link to its purpose)."""
+    if linked.state != LinkState.OPEN or linked.window_first_day is None:
+        raise SelfServiceRefused(
+            f"This link can no longer book a session. Please call us on {settings.CLINIC_PHONE}."
+        )
+    starts_at, practitioner = _chosen(slot)
+    day = local_date(starts_at, selectors.clinic_tz())
+    if not linked.window_first_day <= day <= linked.window_last_day:
+        raise SelfServiceRefused("Please pick one of the times shown.")
+    series = linked.series
+    return appointment_book(
+        patient=series.patient,
+        practitioner=practitioner,
+        treatment_type=series.treatment_type,
+        starts_at=starts_at,
+        series=series,
+        booked_by=None,
+        now=now,
+    )
+
+
+def _chosen(slot: str) -> tuple[dt.datetime, Practitioner]:
+    try:
+        starts_at, practitioner_id = parse_slot_value(slot)
+    except (ValueError, OverflowError, OSError):
+        raise SelfServiceRefused("Please pick one of the times shown.") from None
+    practitioner = Practitioner.objects.filter(pk=practitioner_id, is_active=True).first()
+    if practitioner is None:
+        raise SelfServiceRefused("Please pick one of the times shown.")
+    return starts_at, practitioner
+
+
+def open_unsubscribe_link(token: str) -> Patient:
+    payload = read_token(token, purpose=Purpose.UNSUBSCRIBE)
+    patient = Patient.objects.filter(pk=payload.subject_id).first()
+    if patient is None or getattr(patient, "erased_at", None) is not None:
+        raise LinkInvalid
+    return patient
+
+
+def patient_unsubscribe(*, patient: Patient, also_reminders: bool) -> Patient:
+    """Stop follow-up and maintenance emails (and, if asked, appointment reminders too).
+
+    Booking confirmations, changes and cancellations still go: they are the record of an
+    arrangement, not marketing. The change is written to the audit trail.
+    """
+    with transaction.atomic():
+        locked = Patient.objects.select_for_update().get(pk=patient.pk)
+        before = {
+            "followup_opt_out": locked.followup_opt_out,
+            "email_reminders": locked.email_reminders,
+        }
+        locked.followup_opt_out = True
+        if also_reminders:
+            locked.email_reminders = False
+        locked.save(update_fields=["followup_opt_out", "email_reminders", "updated_at"])
+        audit.record(
+            action=AuditAction.CHANGE,
+            obj=locked,
+            before=before,
+            after={
+                "followup_opt_out": locked.followup_opt_out,
+                "email_reminders": locked.email_reminders,
+            },
+            detail="Unsubscribed through the email link",
+        )
+    return locked

@@ -1,0 +1,16 @@
+"""Patient self-service pages, reached from links in emails (no login): mounted at /p/."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from bookings import views_public
+
+app_name = "selfservice"
+urlpatterns = [
+    path("confirm/<str:token>/", views_public.confirm, name="confirm"),
+    path("cancel/<str:token>/", views_public.cancel, name="cancel"),
+    path("reschedule/<str:token>/", views_public.reschedule, name="reschedule"),
+    path("pick/<str:token>/", views_public.pick, name="pick"),
+    path("unsubscribe/<str:token>/", views_public.unsubscribe, name="unsubscribe"),
+]
