@@ -26,4 +26,10 @@ urlpatterns = [
         views_audit.patient_erase,
         name="patient_erase",
     ),
+    path("patients/", views.patient_list, name="patient_list"),
+    path("patients/new/", views.patient_create, name="patient_create"),
+    path("patients/<int:pk>/", views.patient_detail, name="patient_detail"),
+    path("patients/<int:pk>/edit/", views.patient_update, name="patient_update"),
+    path("patients/<int:pk>/archive/", views.patient_archive, name="patient_archive"),
+    path("patients/<int:pk>/unarchive/", views.patient_unarchive, name="patient_unarchive"),
 ]

@@ -25,6 +25,9 @@ class ClinicConfig(AppConfig):
         # Permissions are created app by app after ``migrate``; re-grant them to the role
         # groups after each app so those of apps listed after ``clinic`` are included.
         post_migrate.connect(_sync_roles, dispatch_uid="clinic-sync-roles")
+        from clinic import selectors, timeline
+
+        timeline.register_entries("clinic.messages", selectors.message_timeline_entries)
         from clinic import security
 
         security.connect_signals()

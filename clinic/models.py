@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import unicodedata
 
 from django.conf import settings
@@ -10,12 +11,44 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 
+from clinic.choices import Suitability
+from clinic.phones import phone_search_forms
+
+# Typographic apostrophes and dashes are typed as plain ones at the desk.
+_PLAIN_PUNCTUATION = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u2010": "-"})
+
 
 def normalise_for_search(*parts: str) -> str:
     """Lower-case, accent-free text: "Zoë O'Brien" -> "zoe o'brien"."""
-    text = " ".join(part for part in parts if part)
+    text = " ".join(part for part in parts if part).translate(_PLAIN_PUNCTUATION)
     decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold().strip()
+    folded = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+    return " ".join(folded.split())
+
+
+def patient_search_text(
+    *, given_name: str, family_name: str, email: str, phone: str, region: str
+) -> str:
+    """The denormalised text the patient search matches, built the same way on every write.
+
+    " <given> <family> <extra words> ": it starts with the normalised full name (the
+    duplicate check relies on that) and every word has a space before and after it, so
+    " ng" finds a word that starts with "ng" (see ``clinic.selectors.parse_patient_query``).
+    The extra words are the names without punctuation ("obrien" for O'Brien), the email,
+    and the phone number in E.164 and as the digits of its international and national
+    forms ("447700900123", "07700900123").
+    """
+    names = [normalise_for_search(given_name), normalise_for_search(family_name)]
+    extra = ["".join(ch for ch in name if ch.isalnum()) for name in names]
+    extra.append(normalise_for_search(email))
+    if phone:
+        extra.append(phone)
+        extra.extend(phone_search_forms(phone, region=region))
+    full_name = " ".join(name for name in names if name)
+    extra_words = [
+        word for word in dict.fromkeys(extra) if word and f" {word} " not in f" {full_name} "
+    ]
+    return f" {' '.join([full_name, *extra_words]).strip()} "
 
 
 class Practitioner(models.Model):
@@ -125,6 +158,14 @@ class Patient(models.Model):
     erased_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Denormalised lower-case, accent-free "given family email phone" for search.
     search_text = models.TextField(editable=False, default="")
+    # The latest skin assessment's screening, denormalised by the assessment services in
+    # ``treatments`` so lists show a badge without a query per row.
+    suitability = models.CharField(
+        max_length=20, choices=Suitability.choices, default=Suitability.UNKNOWN, editable=False
+    )
+    suitability_summary = models.CharField(max_length=300, blank=True, editable=False)
+    suitability_reasons = models.JSONField(default=list, blank=True, editable=False)
+    assessed_on = models.DateField("Last assessed on", null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -136,6 +177,7 @@ class Patient(models.Model):
         indexes = [
             models.Index(fields=["family_name", "given_name"], name="patient_name_idx"),
             models.Index(fields=["email"], name="patient_email_idx"),
+            models.Index(fields=["date_of_birth"], name="patient_birth_date_idx"),
         ]
 
     def __str__(self) -> str:
@@ -146,9 +188,23 @@ class Patient(models.Model):
         return f"{self.given_name} {self.family_name}"
 
     def refresh_search_text(self) -> None:
-        self.search_text = normalise_for_search(
-            self.given_name, self.family_name, self.email, self.phone
+        self.search_text = patient_search_text(
+            given_name=self.given_name,
+            family_name=self.family_name,
+            email=self.email,
+            phone=self.phone,
+            region=settings.CLINIC_PHONE_REGION,
         )
+
+    def is_reassessment_due(self, today: dt.date) -> bool:
+        """The badge's "reassessment due": the latest assessment is older than the setting.
+
+        The same boundary as ``treatments.rules.reassessment_due`` (a test keeps them
+        together); written here because the clinic app does not import treatments.
+        """
+        if self.assessed_on is None:
+            return False
+        return (today - self.assessed_on).days > settings.REASSESSMENT_AFTER_DAYS
 
 
 class MessageStatus(models.TextChoices):

@@ -22,6 +22,7 @@ class NavItem:
 
 NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Home", "home"),
+    NavItem("Patients", "clinic:patient_list"),
     NavItem("Staff", "clinic:staff_list", (Role.MANAGER,)),
     NavItem("Audit", "clinic:audit_report", (Role.MANAGER,)),
 )

@@ -10,6 +10,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+import phonenumbers
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -173,6 +174,12 @@ CLINIC_EMAIL = env.str("CLINIC_EMAIL", "reception@clinic.example")
 CLINIC_ADDRESS = env.str("CLINIC_ADDRESS", "12 Harley Row, London W1G 9QD")
 CLINIC_BASE_URL = env.str("CLINIC_BASE_URL", f"http://localhost:{PORT}")
 REASSESSMENT_AFTER_DAYS = env.int("REASSESSMENT_AFTER_DAYS", 183, minimum=1)
+# Phone numbers typed without a country code are read in this region (ISO 3166 code).
+CLINIC_PHONE_REGION = env.str("CLINIC_PHONE_REGION", "GB").upper()
+if CLINIC_PHONE_REGION not in phonenumbers.SUPPORTED_REGIONS:
+    raise ImproperlyConfigured(
+        f"CLINIC_PHONE_REGION={CLINIC_PHONE_REGION!r} is not a country code such as GB or IE."
+    )
 
 # Celery
 CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = env.broker(

@@ -1,13 +1,23 @@
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from clinic import health, selectors
-from clinic.roles import Role, role_required
+from clinic import health, selectors, services, timeline
+from clinic.forms import PatientForm, PatientSearchForm
+from clinic.models import Patient
+from clinic.roles import Role, can_see_clinical, role_required
 
 
 @role_required()
@@ -18,6 +28,203 @@ def home(request: HttpRequest) -> HttpResponse:
 @role_required(Role.MANAGER)
 def staff_list(request: HttpRequest) -> HttpResponse:
     return render(request, "clinic/staff_list.html", {"staff": selectors.staff_list()})
+
+
+# --------------------------------------------------------------------------------------------
+# Patients: every member of staff finds, registers and edits patients
+# --------------------------------------------------------------------------------------------
+
+PATIENTS_PER_PAGE = 25
+
+
+@role_required()
+def patient_list(request: HttpRequest) -> HttpResponse:
+    """The patient list. With htmx (search as you type) only the results are sent back."""
+    form = PatientSearchForm(request.GET or None)
+    query = selectors.parse_patient_query(form.cleaned_query() if form.is_bound else "")
+    status = form.cleaned_status() if form.is_bound else selectors.PatientStatus.ACTIVE
+    patients = selectors.patient_list(query=query, status=status)
+    page = Paginator(patients, PATIENTS_PER_PAGE).get_page(request.GET.get("page"))
+    today = services.clinic_today()
+    rows = [(patient, patient.is_reassessment_due(today)) for patient in page.object_list]
+    context = {
+        "form": form,
+        "query": query,
+        "status": status,
+        "page": page,
+        "rows": rows,
+        "new_patient_url": _new_patient_url(query),
+    }
+    partial = bool(request.htmx) and not request.htmx.history_restore_request
+    context["oob"] = partial
+    response = render(
+        request,
+        "clinic/_patient_results.html" if partial else "clinic/patient_list.html",
+        context,
+    )
+    # The same URL answers with a fragment or a page: caches must keep them apart.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _new_patient_url(query: selectors.PatientQuery) -> str:
+    """ "Add a new patient" from a search that found nobody, with what was typed filled in."""
+    url = reverse("clinic:patient_create")
+    raw = query.text
+    if not raw or query.too_short:
+        return url
+    if "@" in raw:
+        return f"{url}?{_encode({'email': raw})}"
+    if len(query.fragments) == 1 and query.fragments[0].isdigit():
+        return f"{url}?{_encode({'phone': raw})}"
+    given, _, family = raw.partition(" ")
+    return f"{url}?{_encode({'given_name': given.title(), 'family_name': family.title()})}"
+
+
+def _encode(values: dict[str, str]) -> str:
+    return urlencode({key: value for key, value in values.items() if value})
+
+
+def _patient_form(request: HttpRequest, *, initial: dict[str, Any], **kwargs: Any) -> PatientForm:
+    return PatientForm(
+        request.POST if request.method == "POST" else None,
+        initial=initial,
+        today=services.clinic_today(),
+        **kwargs,
+    )
+
+
+def _duplicates(
+    request: HttpRequest, form: PatientForm, *, exclude_pk: int | None = None
+) -> list[selectors.PossibleDuplicate]:
+    """Possible duplicates, unless staff already saw them and chose "Save anyway"."""
+    if "save_anyway" in request.POST:
+        return []
+    details = form.details()
+    return selectors.possible_duplicates(
+        given_name=details.given_name,
+        family_name=details.family_name,
+        date_of_birth=details.date_of_birth,
+        email=details.email,
+        exclude_pk=exclude_pk,
+    )
+
+
+@role_required()
+def patient_create(request: HttpRequest) -> HttpResponse:
+    prefill = {
+        name: request.GET[name][:80]
+        for name in ("given_name", "family_name", "email", "phone")
+        if request.GET.get(name)
+    }
+    form = _patient_form(
+        request,
+        initial=prefill,
+        submit_label="Save patient",
+        cancel_url=reverse("clinic:patient_list"),
+    )
+    duplicates: list[selectors.PossibleDuplicate] = []
+    if request.method == "POST" and form.is_valid():
+        duplicates = _duplicates(request, form)
+        if not duplicates:
+            try:
+                patient = services.patient_create(details=form.details())
+            except services.InvalidPatientDetails as error:
+                form.add_error(error.field, error.message)
+            else:
+                messages.success(request, f"{patient} has been added.")
+                return redirect("clinic:patient_detail", pk=patient.pk)
+    return render(
+        request,
+        "clinic/patient_form.html",
+        {"form": form, "duplicates": duplicates, "title": "New patient"},
+    )
+
+
+@role_required()
+def patient_update(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = get_object_or_404(Patient, pk=pk)
+    detail_url = reverse("clinic:patient_detail", args=[patient.pk])
+    form = _patient_form(
+        request,
+        initial=PatientForm.initial_for(patient),
+        submit_label="Save changes",
+        cancel_url=detail_url,
+    )
+    duplicates: list[selectors.PossibleDuplicate] = []
+    if request.method == "POST" and form.is_valid():
+        duplicates = _duplicates(request, form, exclude_pk=patient.pk)
+        if not duplicates:
+            try:
+                services.patient_update(patient=patient, details=form.details())
+            except services.InvalidPatientDetails as error:
+                form.add_error(error.field, error.message)
+            else:
+                messages.success(request, f"Changes to {patient} have been saved.")
+                return redirect(detail_url)
+    return render(
+        request,
+        "clinic/patient_form.html",
+        {
+            "form": form,
+            "duplicates": duplicates,
+            "patient": patient,
+            "title": f"Edit {patient}",
+        },
+    )
+
+
+@role_required()
+def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = get_object_or_404(Patient, pk=pk)
+    return render(
+        request,
+        "clinic/patient_detail.html",
+        {
+            "patient": patient,
+            "reassessment_due": patient.is_reassessment_due(services.clinic_today()),
+            "reassessment_after_months": round(settings.REASSESSMENT_AFTER_DAYS / 30.44),
+            "timeline": timeline.entries_for(patient, user=request.user),
+            "actions": timeline.actions_for(patient, user=request.user),
+            "sees_clinical": can_see_clinical(request.user),
+        },
+    )
+
+
+@role_required()
+def patient_archive(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET asks "Archive this patient?"; POST archives. Works without JavaScript."""
+    patient = get_object_or_404(Patient, pk=pk)
+    if request.method == "POST":
+        if patient.is_active:
+            services.patient_archive(patient=patient)
+            messages.success(
+                request,
+                f"{patient} is archived: hidden from the patient list, with nothing deleted.",
+            )
+        return redirect("clinic:patient_detail", pk=patient.pk)
+    if not patient.is_active:
+        messages.info(request, f"{patient} is already archived.")
+        return redirect("clinic:patient_detail", pk=patient.pk)
+    return render(
+        request, "clinic/patient_confirm_archive.html", {"patient": patient, "archive": True}
+    )
+
+
+@role_required()
+def patient_unarchive(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = get_object_or_404(Patient, pk=pk)
+    if request.method == "POST":
+        if not patient.is_active:
+            services.patient_unarchive(patient=patient)
+            messages.success(request, f"{patient} is back on the patient list.")
+        return redirect("clinic:patient_detail", pk=patient.pk)
+    if patient.is_active:
+        messages.info(request, f"{patient} is not archived.")
+        return redirect("clinic:patient_detail", pk=patient.pk)
+    return render(
+        request, "clinic/patient_confirm_archive.html", {"patient": patient, "archive": False}
+    )
 
 
 @login_not_required

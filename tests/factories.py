@@ -4,6 +4,7 @@ calling the services, not by these factories."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import factory
 from django.contrib.auth import get_user_model
@@ -82,3 +83,29 @@ class PatientFactory(factory.django.DjangoModelFactory):
 def treatment_type(name: str = "Crystal microdermabrasion") -> TreatmentType:
     """The catalogue rows are installed by a data migration; tests fetch them by name."""
     return TreatmentType.objects.get(name=name)
+
+
+def assessment_details(**changes: object) -> Any:
+    """A healthy Fitzpatrick II assessment with normal skin, changed as a test needs."""
+    from treatments.services.assessments import AssessmentDetails, clinic_today
+
+    values: dict[str, object] = {
+        "assessed_on": clinic_today(),
+        "fitzpatrick": 2,
+        "skin_type": "normal",
+        "concerns": {"dull_rough": "mild"},
+        "scar_type": "none",
+        "contraindications": frozenset(),
+    }
+    values.update(changes)
+    values["contraindications"] = frozenset(values["contraindications"])  # type: ignore[arg-type]
+    return AssessmentDetails(**values)  # type: ignore[arg-type]
+
+
+def record_assessment(patient: Patient, user: Any, *, sign: bool = True, **changes: object) -> Any:
+    """An assessment recorded through the service, as the user's practitioner."""
+    from treatments.services.assessments import assessment_record
+
+    return assessment_record(
+        patient=patient, user=user, details=assessment_details(**changes), sign=sign
+    )

@@ -1,0 +1,190 @@
+"""Writes to patient records: create, update, archive, unarchive.
+
+Every write goes through here so ``Patient.search_text`` and the stored phone form are
+always right: the search finds exactly what the record says.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, fields
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+
+from clinic import audit
+from clinic.models import AuditAction, Patient, PreferredContact
+from clinic.phones import InvalidPhoneNumber, normalise_phone
+
+# Nobody alive was born more than this many years ago: an older date is a typo.
+OLDEST_AGE_YEARS = 120
+
+
+class InvalidPatientDetails(ValueError):
+    """Details a patient record cannot hold. ``field`` names the form field to blame."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class PatientDetails:
+    """Everything staff type on the patient form."""
+
+    given_name: str
+    family_name: str
+    date_of_birth: dt.date
+    email: str = ""
+    phone: str = ""
+    preferred_contact: str = PreferredContact.EMAIL
+    email_reminders: bool = True
+    followup_opt_out: bool = False
+    notes: str = ""
+
+    @classmethod
+    def of(cls, patient: Patient) -> PatientDetails:
+        return cls(**{field.name: getattr(patient, field.name) for field in fields(cls)})
+
+
+DETAIL_FIELDS = tuple(field.name for field in fields(PatientDetails))
+
+
+def clinic_today() -> dt.date:
+    return timezone.now().astimezone(ZoneInfo(settings.CLINIC_TIME_ZONE)).date()
+
+
+def date_of_birth_problem(born: dt.date, *, today: dt.date) -> str:
+    """Why a date of birth cannot be right, or "" when it can."""
+    if born > today:
+        return "The date of birth cannot be in the future."
+    if today.year - born.year > OLDEST_AGE_YEARS:
+        return (
+            f"A date of birth more than {OLDEST_AGE_YEARS} years ago cannot be right; "
+            "check the year."
+        )
+    return ""
+
+
+def normalise_details(details: PatientDetails, *, today: dt.date) -> PatientDetails:
+    """Trimmed names, a lower-case email and an E.164 phone, or :class:`InvalidPatientDetails`."""
+    given_name = " ".join(details.given_name.split())
+    family_name = " ".join(details.family_name.split())
+    if not given_name:
+        raise InvalidPatientDetails("given_name", "Enter the patient's given (first) name.")
+    if not family_name:
+        raise InvalidPatientDetails("family_name", "Enter the patient's family name.")
+    problem = date_of_birth_problem(details.date_of_birth, today=today)
+    if problem:
+        raise InvalidPatientDetails("date_of_birth", problem)
+    email = details.email.strip().lower()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise InvalidPatientDetails(
+                "email", f"{details.email.strip()} is not an email address."
+            ) from None
+    try:
+        phone = normalise_phone(details.phone, region=settings.CLINIC_PHONE_REGION)
+    except InvalidPhoneNumber as error:
+        raise InvalidPatientDetails("phone", error.message) from None
+    if details.preferred_contact not in PreferredContact.values:
+        raise InvalidPatientDetails("preferred_contact", "Choose how the patient prefers contact.")
+    if details.preferred_contact == PreferredContact.EMAIL and not email:
+        raise InvalidPatientDetails(
+            "email", "The patient prefers email: enter an email address or change the preference."
+        )
+    if details.preferred_contact in {PreferredContact.PHONE, PreferredContact.SMS} and not phone:
+        raise InvalidPatientDetails(
+            "phone", "The patient prefers phone or text: enter a phone number."
+        )
+    return PatientDetails(
+        given_name=given_name,
+        family_name=family_name,
+        date_of_birth=details.date_of_birth,
+        email=email,
+        phone=phone,
+        preferred_contact=details.preferred_contact,
+        email_reminders=details.email_reminders,
+        followup_opt_out=details.followup_opt_out,
+        notes=details.notes.strip(),
+    )
+
+
+def _apply(patient: Patient, details: PatientDetails) -> None:
+    for name in DETAIL_FIELDS:
+        setattr(patient, name, getattr(details, name))
+    patient.refresh_search_text()
+
+
+@transaction.atomic
+def patient_create(*, details: PatientDetails, today: dt.date | None = None) -> Patient:
+    """Create a patient with normalised contact details and a matching ``search_text``.
+
+    Possible duplicates are the caller's business (``selectors.possible_duplicates``): staff
+    may knowingly register two people with the same name and birthday.
+    """
+    clean = normalise_details(details, today=today or clinic_today())
+    patient = Patient()
+    _apply(patient, clean)
+    patient.save()
+    audit.record(action=AuditAction.CREATE, obj=patient, after=audit.snapshot(patient))
+    return patient
+
+
+@transaction.atomic
+def patient_update(
+    *, patient: Patient, details: PatientDetails, today: dt.date | None = None
+) -> Patient:
+    """Change a patient's details; ``search_text`` follows in the same write.
+
+    Only the fields on the form and the search text are written, so a badge the assessment
+    services set while the form was open is never overwritten with a stale value.
+    """
+    clean = normalise_details(details, today=today or clinic_today())
+    before = audit.snapshot(patient, list(DETAIL_FIELDS))
+    _apply(patient, clean)
+    patient.save(update_fields=[*DETAIL_FIELDS, "search_text", "updated_at"])
+    audit.record(
+        action=AuditAction.CHANGE,
+        obj=patient,
+        before=before,
+        after=audit.snapshot(patient, list(DETAIL_FIELDS)),
+    )
+    return patient
+
+
+@transaction.atomic
+def patient_archive(*, patient: Patient) -> Patient:
+    """Hide a patient from the list and from booking. Nothing is deleted."""
+    patient.is_active = False
+    patient.save(update_fields=["is_active", "updated_at"])
+    audit.record(
+        action=AuditAction.CHANGE,
+        obj=patient,
+        before={"is_active": True},
+        after={"is_active": False},
+        detail="Archived",
+    )
+    return patient
+
+
+@transaction.atomic
+def patient_unarchive(*, patient: Patient) -> Patient:
+    """Bring an archived patient back to the list."""
+    patient.is_active = True
+    patient.save(update_fields=["is_active", "updated_at"])
+    audit.record(
+        action=AuditAction.CHANGE,
+        obj=patient,
+        before={"is_active": False},
+        after={"is_active": True},
+        detail="Unarchived",
+    )
+    return patient
