@@ -38,7 +38,8 @@ from bookings.rules import (
     SlotUnavailable,
     SuitabilityOverrideRequired,
 )
-from clinic.models import Patient, Practitioner, Room
+from clinic import audit
+from clinic.models import AuditAction, Patient, Practitioner, Room
 from clinic.roles import Role, has_role
 from treatments import rules as treatment_rules
 from treatments.choices import Suitability
@@ -132,6 +133,17 @@ def _record(
         from_room=before.room if before else None,
         to_room=appointment.room,
         reason=reason[:300],
+    )
+    if before is not None or not from_status:
+        changed_before, changed_after = audit.snapshot(before) if before else None, None
+    else:
+        changed_before, changed_after = {"status": from_status}, {"status": appointment.status}
+    audit.record(
+        action=AuditAction.CREATE if kind == AppointmentChangeKind.BOOKED else AuditAction.CHANGE,
+        obj=appointment,
+        before=changed_before,
+        after=changed_after or audit.snapshot(appointment),
+        detail=f"{kind}: {reason}" if reason else kind,
     )
 
 
