@@ -91,7 +91,12 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def measure(scenario: Scenario, *, runs: int, warmup: int, query_samples: int = 5) -> Result:
+QUERY_SAMPLES = 5
+
+
+def measure(
+    scenario: Scenario, *, runs: int, warmup: int, query_samples: int = QUERY_SAMPLES
+) -> Result:
     result = Result(
         key=scenario.key,
         title=scenario.title,

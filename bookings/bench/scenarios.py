@@ -22,7 +22,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from bookings.bench.dataset import RECEPTIONIST_USERNAME, bench_day
-from bookings.bench.runner import Scenario, ScenarioFailed, ScenarioUnavailable
+from bookings.bench.runner import QUERY_SAMPLES, Scenario, ScenarioFailed, ScenarioUnavailable
 from clinic.models import Patient, Practitioner
 from treatments.models import TreatmentType
 
@@ -113,7 +113,8 @@ def week_view(ctx: Context) -> Callable[[int], None]:
     week_start = ctx.day - dt.timedelta(days=ctx.day.weekday())
     address = url(
         "bookings:calendar_week",
-        query={"practitioner": ctx.practitioner.pk, "date": week_start.isoformat()},
+        practitioner_id=ctx.practitioner.pk,
+        query={"date": week_start.isoformat()},
     )
     return get_page(ctx, [address], "week view")
 
@@ -141,8 +142,62 @@ def due_list(ctx: Context) -> Callable[[int], None]:
     return get_page(ctx, [url("bookings:due_list")], "due list")
 
 
-def book_appointment(ctx: Context) -> Callable[[int], None]:
-    raise ScenarioUnavailable("the booking page has not landed")
+BOOKING_FIRST_DAY = 61  # days ahead: the diary is thin there, so every run finds a slot
+
+
+def booking_requests(ctx: Context, count: int) -> list[dict[str, str]]:
+    """One free slot per run, every one at a different start time, for different patients."""
+    from bookings import selectors
+
+    first = ctx.now.astimezone(ctx.tz).date() + dt.timedelta(days=BOOKING_FIRST_DAY)
+    found = selectors.free_slots(
+        treatment_type=ctx.treatment_type,
+        first_day=first,
+        last_day=first + dt.timedelta(days=13),
+        now=ctx.now,
+    )
+    # A start per (day, hour), so no booking can overlap another one in this run.
+    chosen: dict[tuple[dt.date, int], Any] = {}
+    for slot_day in found.days:
+        for option in slot_day.options:
+            local = option.local_start
+            chosen.setdefault((local.date(), local.hour), option)
+    options = list(chosen.values())
+    patients = list(
+        Patient.objects.filter(is_active=True, suitability="suitable")
+        .exclude(appointments__starts_at__gte=ctx.now)
+        .order_by("id")
+        .values_list("pk", flat=True)[: len(options)]
+    )
+    if min(len(options), len(patients)) < count:
+        raise ScenarioFailed(f"only {len(options)} free slots for {count} bookings")
+    return [
+        {
+            "patient": str(patient),
+            "treatment_type": str(ctx.treatment_type.pk),
+            "practitioner": str(option.practitioner.pk),
+            "date": option.local_start.date().isoformat(),
+            "time": option.local_start.strftime("%H:%M"),
+            "notes": "Booked by the benchmark",
+        }
+        for option, patient in zip(options, patients, strict=False)
+    ]
+
+
+def book_appointment(ctx: Context, count: int) -> Callable[[int], None]:
+    address = url("bookings:appointment_new")
+    requests = booking_requests(ctx, count)
+
+    def run(index: int) -> None:
+        response = ctx.client.post(address, requests[index])
+        if response.status_code != 302:
+            errors = ""
+            form = response.context.get("form") if response.context else None
+            if form is not None:
+                errors = f": {form.errors.as_text()}"
+            raise ScenarioFailed(f"booking {requests[index]} refused{errors}")
+
+    return run
 
 
 # -- sweeps -------------------------------------------------------------------------------
@@ -165,7 +220,7 @@ def reminder_sweep_idle(ctx: Context) -> Callable[[int], None]:
     return run
 
 
-def page_scenarios(ctx: Context) -> list[Scenario]:
+def page_scenarios(ctx: Context, *, runs: int = 50, warmup: int = 5) -> list[Scenario]:
     def bind(function: Callable[[Context], Callable[[int], None]]) -> Callable:
         return lambda: function(ctx)
 
@@ -189,7 +244,7 @@ def page_scenarios(ctx: Context) -> list[Scenario]:
             "book_appointment",
             "Book one appointment (page POST, all rules)",
             30,
-            prepare=bind(book_appointment),
+            prepare=lambda: book_appointment(ctx, runs + warmup + QUERY_SAMPLES),
         ),
         Scenario(
             "patient_search",

@@ -89,7 +89,9 @@ class Command(BaseCommand):
             warmup=options["warmup"],
         )
         results: list[Result] = [baseline]
-        for scenario in scenarios.page_scenarios(ctx):
+        for scenario in scenarios.page_scenarios(
+            ctx, runs=options["runs"], warmup=options["warmup"]
+        ):
             if options["only"] and scenario.key not in options["only"]:
                 continue
             result = measure(scenario, runs=options["runs"], warmup=options["warmup"])
