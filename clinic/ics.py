@@ -66,6 +66,8 @@ def appointment_calendar(
     """One VEVENT in a VCALENDAR: ``METHOD:PUBLISH`` or, for a cancellation, ``CANCEL``."""
     if sequence < 0:
         raise ValueError(f"sequence must not be negative, got {sequence}")
+    for moment in (starts_at, ends_at, stamp):
+        utc_stamp(moment)  # refuses naive datetimes before they are compared
     if ends_at <= starts_at:
         raise ValueError("An appointment must end after it starts.")
     lines = [

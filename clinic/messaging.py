@@ -204,7 +204,7 @@ def message_resend(*, message_id: int, now: dt.datetime | None = None) -> Outbou
     now = now or timezone.now()
     with transaction.atomic():
         message = (
-            OutboundMessage.objects.select_for_update()
+            OutboundMessage.objects.select_for_update(of=("self",))
             .select_related("patient")
             .filter(pk=message_id)
             .first()

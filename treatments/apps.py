@@ -23,3 +23,8 @@ class TreatmentsConfig(AppConfig):
         post_migrate.connect(
             _install_signed_record_guards, sender=self, dispatch_uid="treatments-record-guards"
         )
+        from clinic import timeline
+        from treatments import selectors
+
+        timeline.register_entries("treatments.assessments", selectors.assessment_timeline_entries)
+        timeline.register_actions("treatments.assessments", selectors.assessment_actions)

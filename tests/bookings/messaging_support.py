@@ -22,7 +22,10 @@ from bookings.services.appointments import (
 )
 from bookings.tasks import sweep_patient_messages
 from clinic.models import OpeningHours, OutboundMessage, Patient, Practitioner
+from clinic.tasks import dispatch_due_messages
 from tests.factories import RoomFactory, treatment_type
+from treatments.catalogue import DEFAULT_TREATMENT_TYPES
+from treatments.models import TreatmentType
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -34,6 +37,7 @@ def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt
 
 def open_clinic(*practitioners: Practitioner, treatment: str = "Crystal microdermabrasion") -> Any:
     """Open every day 07:00-21:00 with one room for ``treatment``; returns the treatment type."""
+    ensure_catalogue()
     kind = treatment_type(treatment)
     kind.rooms.add(RoomFactory(name="Room 1"))
     for weekday in range(7):
@@ -47,6 +51,12 @@ def open_clinic(*practitioners: Practitioner, treatment: str = "Crystal microder
                 defaults={"starts_at": dt.time(7), "ends_at": dt.time(21)},
             )
     return kind
+
+
+def ensure_catalogue() -> None:
+    """The data migration's treatment types (a transactional test's flush removes them)."""
+    for entry in DEFAULT_TREATMENT_TYPES:
+        TreatmentType.objects.get_or_create(name=entry["name"], defaults=entry)
 
 
 @contextmanager
@@ -91,9 +101,11 @@ def confirm(appointment: Appointment, *, when: dt.datetime) -> Any:
 
 
 def sweep(when: dt.datetime) -> None:
-    """One beat tick: the sweep task, run eagerly (test settings), sending what fell due."""
+    """One beat tick: both scheduled tasks, run eagerly (test settings): the sweeps record and
+    send what fell due, the dispatcher sends what waits for a retry."""
     with at(when):
         sweep_patient_messages.delay()
+        dispatch_due_messages.delay()
 
 
 def sent_to(address: str) -> list[Any]:

@@ -1,0 +1,80 @@
+"""Against a real SMTP server (aiosmtpd): a temporary refusal is retried after the backoff
+and the reminder arrives exactly once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from clinic.models import MessageKind, MessageStatus
+from tests.bookings.messaging_support import book, ledger, local, open_clinic, sweep
+from tests.smtp_sink import running_sink, smtp_settings
+
+pytestmark = pytest.mark.django_db
+
+DUE = local(2026, 6, 8, 10)  # the 48-hour reminder of Wednesday 10 June 10:00
+
+
+@pytest.fixture
+def sink(settings: Any) -> Any:
+    with running_sink() as running:
+        smtp_settings(settings, running)
+        yield running
+
+
+def reminders(sink: Any, address: str) -> list[str]:
+    return [subject for subject in sink.subjects_to(address) if subject.startswith("Reminder")]
+
+
+def test_a_reminder_refused_with_451_is_retried_and_arrives_once(
+    sink, settings, practitioner, patient
+):
+    settings.MESSAGE_RETRY_BASE_SECONDS = 60
+    open_clinic(practitioner)
+    book(patient, practitioner, local(2026, 6, 10, 10), when=local(2026, 6, 1, 12))
+    sweep(local(2026, 6, 1, 12, 3))  # the booking confirmation goes through
+
+    sink.refuse_next(1)
+    sweep(DUE)
+    [reminder] = ledger(kind=MessageKind.APPOINTMENT_REMINDER)
+    assert reminder.status == MessageStatus.PENDING
+    assert reminder.due_at == DUE + dt.timedelta(seconds=60)
+    assert reminder.last_error == "SMTP 451: 4.3.0 Mailbox busy, try again later"
+    assert reminders(sink, patient.email) == []
+
+    sweep(DUE + dt.timedelta(seconds=30))  # not due yet: nothing is sent early
+    assert reminders(sink, patient.email) == []
+
+    for seconds in (60, 120, 180, 600):
+        sweep(DUE + dt.timedelta(seconds=seconds))
+
+    assert reminders(sink, patient.email) == [
+        "Reminder: your appointment in 2 days, Wednesday 10 June 2026 at 10:00"
+    ]
+    reminder.refresh_from_db()
+    assert reminder.status == MessageStatus.SENT
+    assert reminder.attempts == 2
+    assert reminder.last_error == ""
+    assert reminder.sent_at == DUE + dt.timedelta(seconds=60)
+
+
+def test_a_message_that_keeps_failing_ends_failed_for_staff_to_see(
+    sink, settings, practitioner, patient
+):
+    settings.MESSAGE_MAX_ATTEMPTS = 3
+    settings.MESSAGE_RETRY_BASE_SECONDS = 60
+    open_clinic(practitioner)
+    book(patient, practitioner, local(2026, 6, 10, 10), when=local(2026, 6, 1, 12))
+    sweep(local(2026, 6, 1, 12, 3))
+    sink.refuse_next(10)
+
+    for seconds in (0, 60, 180, 420, 900):
+        sweep(DUE + dt.timedelta(seconds=seconds))
+
+    [reminder] = ledger(kind=MessageKind.APPOINTMENT_REMINDER)
+    assert reminder.status == MessageStatus.FAILED
+    assert reminder.attempts == 3
+    assert "451" in reminder.last_error
+    assert reminders(sink, patient.email) == []
