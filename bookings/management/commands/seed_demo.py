@@ -32,6 +32,7 @@ from treatments.models import (
     TreatmentSession,
     TreatmentType,
 )
+from treatments.services.assessments import AssessmentDetails, assessment_record
 
 DEMO_DOMAIN = "demo.clinic.example"
 DEFAULT_PASSWORD = "clinic-demo"  # noqa: S105 - the documented demo password
@@ -198,7 +199,6 @@ class Command(BaseCommand):
             patient.save()
             patients.append(patient)
 
-        lead = practitioners[0]
         stages = (
             ["new"] * 5
             + ["suitable"] * 4
@@ -214,20 +214,21 @@ class Command(BaseCommand):
                 session_slots.append((patient, None, None))
                 continue
             facts = self._facts(stage, today, rng)
-            screening = rules.screen_assessment(facts, today=facts.assessed_on)
-            assessment = SkinAssessment.objects.create(
+            # Through the service, so the patient's badge is set as in real use; signed at
+            # noon on the day of the assessment.
+            assessment = assessment_record(
                 patient=patient,
-                practitioner=lead,
-                assessed_on=facts.assessed_on,
-                fitzpatrick=facts.fitzpatrick,
-                skin_type=facts.skin_type,
-                concerns=dict(facts.concerns),
-                scar_type=facts.scar_type,
-                contraindications=sorted(facts.contraindications),
-                outcome=screening.outcome,
-                outcome_summary=screening.summary,
-                signed_at=now - dt.timedelta(days=(today - facts.assessed_on).days),
-                signed_by=users["practitioner"],
+                user=users["practitioner"],
+                details=AssessmentDetails(
+                    assessed_on=facts.assessed_on,
+                    fitzpatrick=facts.fitzpatrick,
+                    skin_type=facts.skin_type,
+                    concerns=dict(facts.concerns),
+                    scar_type=facts.scar_type,
+                    contraindications=facts.contraindications,
+                ),
+                sign=True,
+                now=dt.datetime.combine(facts.assessed_on, dt.time(12), tzinfo=tz),
             )
             if stage not in {"series", "maintenance"}:
                 session_slots.append((patient, None, None))
