@@ -22,7 +22,13 @@ class NavItem:
 
 NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Home", "home"),
+    NavItem("Calendar", "bookings:calendar_day"),
+    NavItem("Due list", "bookings:due_list"),
     NavItem("Patients", "clinic:patient_list"),
+    NavItem("Series", "treatments:series_list"),
+    NavItem("Treatments", "treatments:treatmenttype_list"),
+    NavItem("Availability", "bookings:availability", (Role.MANAGER,)),
+    NavItem("Outbox", "clinic:outbox_list"),
     NavItem("Staff", "clinic:staff_list", (Role.MANAGER,)),
     NavItem("Audit", "clinic:audit_report", (Role.MANAGER,)),
 )

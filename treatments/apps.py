@@ -28,3 +28,8 @@ class TreatmentsConfig(AppConfig):
 
         timeline.register_entries("treatments.assessments", selectors.assessment_timeline_entries)
         timeline.register_actions("treatments.assessments", selectors.assessment_actions)
+
+        from treatments import selectors_series
+
+        timeline.register_entries("treatments.series", selectors_series.series_timeline_entries)
+        timeline.register_actions("treatments.series", selectors_series.series_actions)

@@ -16,6 +16,8 @@ from treatments.choices import (
     SkinType,
     Suitability,
 )
+from treatments.parameters import ParameterSpec, parse_schema
+from treatments.rules import SpacingPolicy
 
 
 class TreatmentType(models.Model):
@@ -58,6 +60,19 @@ class TreatmentType(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def parameter_specs(self) -> list[ParameterSpec]:
+        """The checked parameter schema (``SchemaError`` if someone stored a broken one)."""
+        return parse_schema(self.parameter_schema)
+
+    @property
+    def spacing_policy(self) -> SpacingPolicy:
+        return SpacingPolicy(
+            min_days=self.min_interval_days,
+            max_days=self.max_interval_days,
+            maintenance_days=self.maintenance_interval_days,
+        )
 
     @property
     def sessions_by_severity(self) -> dict[str, int]:

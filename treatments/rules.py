@@ -753,3 +753,22 @@ def maintenance_schedule(
         raise ValueError(f"count must not be negative, got {count}")
     step = timedelta(days=policy.maintenance_days)
     return [completed_on + step * number for number in range(1, count + 1)]
+
+
+# --------------------------------------------------------------------------------------------
+# Session length
+# --------------------------------------------------------------------------------------------
+
+
+def expected_duration_minutes(
+    *, areas: Sequence[str], default_minutes: int, extra_area_minutes: int
+) -> int:
+    """How long a session takes: the treatment's default covers the first area (the face),
+    each further area (neck, chest, ...) adds ``extra_area_minutes``. No areas: the default."""
+    if default_minutes < 1 or extra_area_minutes < 0:
+        raise ValueError(
+            f"Need default_minutes >= 1 and extra_area_minutes >= 0, got {default_minutes} "
+            f"and {extra_area_minutes}"
+        )
+    extra_areas = max(0, len(set(areas)) - 1)
+    return default_minutes + extra_areas * extra_area_minutes

@@ -26,6 +26,7 @@ from treatments.rules import (
     SpacingViolation,
     check_neighbour_spacing,
     check_session_spacing,
+    expected_duration_minutes,
     format_long_date,
     is_overdue,
     local_date,
@@ -919,3 +920,31 @@ def test_proposed_sessions_are_always_between_the_minimum_and_maximum_apart(
         assert (proposed[0] - last_session_on).days >= policy.min_days
         if start_on <= last_session_on + timedelta(days=policy.max_days):
             assert (proposed[0] - last_session_on).days <= policy.max_days
+
+
+# --- Session length -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("areas", "minutes"),
+    [
+        ([], 30),
+        (["face"], 30),
+        (["face", "neck"], 45),
+        (["face", "neck", "chest"], 60),
+        (["face", "neck", "chest", "back", "hands"], 90),
+        (["face", "face"], 30),
+    ],
+    ids=["no-areas", "face", "face-and-neck", "face-neck-chest", "five-areas", "face-twice"],
+)
+def test_a_face_takes_30_minutes_and_each_extra_area_adds_15(
+    areas: list[str], minutes: int
+) -> None:
+    assert (
+        expected_duration_minutes(areas=areas, default_minutes=30, extra_area_minutes=15) == minutes
+    )
+
+
+def test_session_length_refuses_impossible_durations() -> None:
+    with pytest.raises(ValueError, match="default_minutes >= 1"):
+        expected_duration_minutes(areas=["face"], default_minutes=0, extra_area_minutes=15)
