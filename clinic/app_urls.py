@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from clinic import views, views_audit
+from clinic import views, views_audit, views_outbox
 
 app_name = "clinic"
 urlpatterns = [
@@ -26,6 +26,9 @@ urlpatterns = [
         views_audit.patient_erase,
         name="patient_erase",
     ),
+    path("outbox/", views_outbox.outbox_list, name="outbox_list"),
+    path("outbox/<int:pk>/", views_outbox.outbox_detail, name="outbox_detail"),
+    path("outbox/<int:pk>/resend/", views_outbox.outbox_resend, name="outbox_resend"),
     path("patients/", views.patient_list, name="patient_list"),
     path("patients/new/", views.patient_create, name="patient_create"),
     path("patients/<int:pk>/", views.patient_detail, name="patient_detail"),

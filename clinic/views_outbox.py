@@ -1,0 +1,86 @@
+"""The outbox: what was sent to patients, when, and what failed (with a resend button)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from clinic import audit, messaging, selectors_outbox
+from clinic.forms_outbox import OutboxFilterForm
+from clinic.models import AuditAction, MessageStatus, OutboundMessage
+from clinic.roles import role_required
+from clinic.tasks import send_message
+
+PAGE_SIZE = 50
+
+
+@role_required()
+@require_GET
+def outbox_list(request: HttpRequest) -> HttpResponse:
+    form = OutboxFilterForm(request.GET or None)
+    if form.is_bound and form.is_valid():
+        outbox = selectors_outbox.outbox_messages(**form.cleaned_data)
+    elif form.is_bound:
+        outbox = OutboundMessage.objects.none()
+    else:
+        outbox = selectors_outbox.outbox_messages()
+    page = Paginator(outbox, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "clinic/outbox_list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "statuses": MessageStatus,
+            "here": request.get_full_path(),
+        },
+    )
+
+
+@role_required()
+@require_GET
+def outbox_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    message = get_object_or_404(OutboundMessage.objects.select_related("patient"), pk=pk)
+    return render(
+        request,
+        "clinic/outbox_detail.html",
+        {"message": message, "statuses": MessageStatus, "here": request.get_full_path()},
+    )
+
+
+@role_required()
+@require_POST
+def outbox_resend(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        with transaction.atomic():
+            message = messaging.message_resend(message_id=pk)
+            audit.record(
+                action=AuditAction.CHANGE,
+                obj=message,
+                patient_id=message.patient_id,
+                before={"status": MessageStatus.FAILED},
+                after={"status": message.status, "recipient": message.recipient},
+                detail=f"Resent {message.get_kind_display().lower()} to {message.recipient}",
+            )
+    except messaging.MessageNotResendable as refusal:
+        messages.error(request, refusal.message)
+    else:
+        send_message.delay(message.pk)
+        messages.success(
+            request,
+            f"{message.get_kind_display()} to {message.recipient} queued to be sent again.",
+        )
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = ""
+    return redirect(back or "clinic:outbox_list")
