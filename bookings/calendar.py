@@ -34,6 +34,7 @@ class Cell:
     start: datetime | None = None
     rowspan: int = 1
     entries: list[Any] = field(default_factory=list)
+    column: Column | None = None
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,9 @@ def layout_grid(
                 grid[index][column_index] = Cell("past", start=row)
             else:
                 grid[index][column_index] = Cell("free", start=row)
+    for cells in grid:
+        for column, cell in zip(columns, cells, strict=True):
+            cell.column = column
     return [
         Row(start=row, label=row.astimezone(tz).strftime("%H:%M"), cells=grid[index])
         for index, row in enumerate(rows)

@@ -265,12 +265,12 @@ class SlotDay:
     options: list[SlotOption] = field(default_factory=list)
 
     @property
-    def times(self) -> list[tuple[datetime, list[SlotOption]]]:
-        """Options grouped by start time, for a compact list."""
-        grouped: dict[datetime, list[SlotOption]] = {}
+    def by_practitioner(self) -> list[tuple[Practitioner, list[SlotOption]]]:
+        """Options grouped by practitioner (in the order they first appear), times in order."""
+        grouped: dict[int, tuple[Practitioner, list[SlotOption]]] = {}
         for option in self.options:
-            grouped.setdefault(option.local_start, []).append(option)
-        return list(grouped.items())
+            grouped.setdefault(option.practitioner.pk, (option.practitioner, []))[1].append(option)
+        return sorted(grouped.values(), key=lambda item: item[0].display_name)
 
 
 @dataclass
@@ -644,6 +644,7 @@ def calendar_week(*, practitioner: Practitioner, week_start: date, now: datetime
                 ],
                 open=_open_intervals(day, calendar, diary),
                 day=day,
+                extra=practitioner,
             )
         )
     # Lay each day out on its own rows, then stitch the cells together by row position.
@@ -658,7 +659,11 @@ def calendar_week(*, practitioner: Practitioner, week_start: date, now: datetime
     for index, row_start in enumerate(base_rows):
         cells = []
         for day_rows in laid_out:
-            cells.append(day_rows[index].cells[0] if index < len(day_rows) else grid.Cell("closed"))
+            cells.append(
+                day_rows[index].cells[0]
+                if index < len(day_rows)
+                else grid.Cell("closed", column=None)
+            )
         stitched.append(
             grid.Row(start=row_start, label=row_start.astimezone(tz).strftime("%H:%M"), cells=cells)
         )
@@ -685,10 +690,8 @@ class DueSeries:
     last_on: date | None
     search_from: date
     search_to: date
-
-    @property
-    def days_overdue(self) -> int:
-        return 0
+    days_overdue: int = 0
+    search_url: str = ""
 
 
 @dataclass
@@ -771,6 +774,7 @@ def due_series(*, today: date, now: datetime, page_number: Any = 1, per_page: in
             last_on=last_on,
             search_from=search_from,
             search_to=search_to,
+            days_overdue=max((today - window.latest).days, 0),
         )
         due.append((booking_rules.due_sort_key(window=window, today=today), pk, entry))
     due.sort(key=lambda item: (item[0], item[1]))

@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
+    # django-ninja (the booking API): listed so its Swagger UI assets are served locally.
+    "ninja",
     "clinic",
     "treatments",
     "bookings",

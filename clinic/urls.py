@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from bookings import api as bookings_api
 from clinic import views, views_twofactor
 from clinic.forms import StyledPasswordChangeForm, StyledPasswordResetForm, StyledSetPasswordForm
 
@@ -56,6 +57,8 @@ urlpatterns = [
     path("", include("clinic.app_urls")),
     path("", include("treatments.urls")),
     path("", include("bookings.urls")),
+    # The booking API (bearer tokens; OpenAPI at /api/openapi.json, docs at /api/docs).
+    path("api/", include((bookings_api.urlpatterns(), "ninja"), namespace="api")),
     # Patient self-service links from emails (no login; signed tokens).
     path("p/", include("bookings.urls_public")),
 ]

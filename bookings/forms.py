@@ -1,0 +1,523 @@
+"""Booking forms: shape only (types, required, formats). Rules live in the services."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Layout, Row, Submit
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.forms import BaseFormSet, formset_factory
+
+from bookings import slots
+from bookings.models import BookingSettings, WorkingHours
+from clinic.models import ClinicClosure, OpeningHours, Practitioner, Room, Weekday
+from treatments.models import TreatmentSeries, TreatmentType
+
+CONTROL = {"class": "form-control"}
+
+
+def clinic_tz() -> ZoneInfo:
+    return ZoneInfo(settings.CLINIC_TIME_ZONE)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+    def __init__(self, *, step: int = 900, **kwargs: Any) -> None:
+        attrs = {"step": str(step), **kwargs.pop("attrs", {})}
+        super().__init__(format="%H:%M", attrs=attrs, **kwargs)
+
+
+def local_start(day: dt.date, wall: dt.time) -> dt.datetime:
+    """The aware start for a clinic wall-clock time, or a form error if it does not exist."""
+    moment = slots.local_moment(day, wall, clinic_tz())
+    if moment is None:
+        raise ValidationError(
+            f"{wall:%H:%M} does not exist on {day:%d %b %Y} (the clocks go forward).",
+            code="nonexistent_time",
+        )
+    return moment
+
+
+def active_practitioners() -> Any:
+    return Practitioner.objects.filter(is_active=True).order_by("display_name")
+
+
+def active_treatment_types() -> Any:
+    return TreatmentType.objects.filter(is_active=True).order_by("name")
+
+
+class PractitionerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Practitioner) -> str:
+        return obj.display_name
+
+
+class StartMixin:
+    """Combines ``date`` and ``time`` into ``starts_at`` (aware, clinic time zone)."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()  # type: ignore[misc]
+        day, wall = cleaned.get("date"), cleaned.get("time")
+        if day and wall:
+            try:
+                cleaned["starts_at"] = local_start(day, wall)
+            except ValidationError as error:
+                self.add_error("time", error)  # type: ignore[attr-defined]
+        return cleaned
+
+
+class BookingForm(StartMixin, forms.Form):
+    patient = forms.IntegerField(widget=forms.HiddenInput)
+    treatment_type = forms.ModelChoiceField(
+        queryset=TreatmentType.objects.none(), label="Treatment"
+    )
+    series = forms.ModelChoiceField(
+        queryset=TreatmentSeries.objects.none(),
+        required=False,
+        label="Series session",
+        empty_label="Not part of a series",
+        help_text="Booking the next session of a series checks its spacing window.",
+    )
+    practitioner = PractitionerChoiceField(queryset=Practitioner.objects.none())
+    date = forms.DateField(widget=DateInput())
+    time = forms.TimeField(widget=TimeInput(), help_text="On the quarter hour, clinic time.")
+    duration_minutes = forms.IntegerField(
+        required=False,
+        min_value=5,
+        max_value=240,
+        label="Length (minutes)",
+        help_text="Leave empty for the treatment's usual length.",
+    )
+    room = forms.ModelChoiceField(
+        queryset=Room.objects.none(), required=False, empty_label="Any free room that fits"
+    )
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    suitability_override_reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        label="Suitability override (practitioners only)",
+        help_text="Needed only when the latest assessment says not suitable.",
+    )
+    spacing_override_reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        label="Spacing override (practitioners only)",
+        help_text="Needed only to book a series session before its window opens.",
+    )
+
+    def __init__(self, *args: Any, patient: Any = None, can_override: bool = False, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["treatment_type"].queryset = active_treatment_types()
+        self.fields["practitioner"].queryset = active_practitioners()
+        self.fields["room"].queryset = Room.objects.filter(is_active=True).order_by("name")
+        if patient is not None:
+            self.fields["series"].queryset = TreatmentSeries.objects.filter(
+                patient=patient, status__in=("planned", "active")
+            ).select_related("treatment_type")
+            self.fields["series"].label_from_instance = lambda series: (
+                f"{series.treatment_type} series ({series.completed_sessions} of "
+                f"{series.planned_sessions} done)"
+            )
+        if not can_override:
+            del self.fields["suitability_override_reason"]
+            del self.fields["spacing_override_reason"]
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        series = cleaned.get("series")
+        treatment_type = cleaned.get("treatment_type")
+        if (
+            series is not None
+            and treatment_type is not None
+            and series.treatment_type_id != (treatment_type.pk)
+        ):
+            self.add_error(
+                "series", f"This series is for {series.treatment_type}, not {treatment_type}."
+            )
+        return cleaned
+
+
+class RescheduleForm(StartMixin, forms.Form):
+    date = forms.DateField(widget=DateInput())
+    time = forms.TimeField(widget=TimeInput())
+    practitioner = PractitionerChoiceField(queryset=Practitioner.objects.none())
+    room = forms.ModelChoiceField(
+        queryset=Room.objects.none(),
+        required=False,
+        empty_label="Keep the room if free, else any that fits",
+    )
+    reason = forms.CharField(
+        max_length=300, required=False, help_text="Kept in the appointment's history."
+    )
+    spacing_override_reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        label="Spacing override (practitioners only)",
+    )
+
+    def __init__(self, *args: Any, can_override: bool = False, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["practitioner"].queryset = active_practitioners()
+        self.fields["room"].queryset = Room.objects.filter(is_active=True).order_by("name")
+        if not can_override:
+            del self.fields["spacing_override_reason"]
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(
+            Row(Column("date", css_class="col-md-4"), Column("time", css_class="col-md-3")),
+            Row(Column("practitioner", css_class="col-md-6"), Column("room", css_class="col-md-6")),
+            "reason",
+            *(["spacing_override_reason"] if can_override else []),
+        )
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        max_length=300,
+        label="Reason for cancelling",
+        help_text="Kept with the appointment and in its history.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+
+class SlotSearchForm(forms.Form):
+    treatment_type = forms.ModelChoiceField(
+        queryset=TreatmentType.objects.none(), label="Treatment"
+    )
+    practitioner = PractitionerChoiceField(
+        queryset=Practitioner.objects.none(), required=False, empty_label="Any practitioner"
+    )
+    first_day = forms.DateField(widget=DateInput(), label="From")
+    last_day = forms.DateField(widget=DateInput(), label="To")
+    patient = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    series = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    reschedule = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    MAX_DAYS = 62
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["treatment_type"].queryset = active_treatment_types()
+        self.fields["practitioner"].queryset = active_practitioners()
+        self.helper = FormHelper()
+        self.helper.form_method = "get"
+        self.helper.layout = Layout(
+            Row(
+                Column("treatment_type", css_class="col-md-4"),
+                Column("practitioner", css_class="col-md-3"),
+                Column("first_day", css_class="col-md-2"),
+                Column("last_day", css_class="col-md-2"),
+            ),
+            "patient",
+            "series",
+            "reschedule",
+            Submit("search", "Find free times", css_class="btn-clinic"),
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        first, last = cleaned.get("first_day"), cleaned.get("last_day")
+        if first and last:
+            if last < first:
+                self.add_error("last_day", "The end date must not be before the start date.")
+            elif (last - first).days >= self.MAX_DAYS:
+                self.add_error("last_day", f"Search at most {self.MAX_DAYS} days at a time.")
+        return cleaned
+
+
+class DayPickerForm(forms.Form):
+    date = forms.DateField(
+        widget=DateInput(attrs={"data-autosubmit": "", "class": "form-control"}),
+        label="Go to date",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Booking the rest of a series
+# ---------------------------------------------------------------------------------------------
+
+
+class PlannedSessionForm(StartMixin, forms.Form):
+    number = forms.IntegerField(widget=forms.HiddenInput)
+    book = forms.BooleanField(required=False, initial=True, label="Book")
+    date = forms.DateField(widget=DateInput(), required=False)
+    time = forms.TimeField(widget=TimeInput(), required=False)
+    practitioner = PractitionerChoiceField(queryset=Practitioner.objects.none(), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["practitioner"].queryset = active_practitioners()
+        for name in ("date", "time"):
+            self.fields[name].widget.attrs["class"] = "form-control"
+        self.fields["practitioner"].widget.attrs["class"] = "form-select"
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("book"):
+            for name in ("date", "time", "practitioner"):
+                if not cleaned.get(name) and name not in self.errors:
+                    self.add_error(name, "Needed to book this session.")
+        return cleaned
+
+
+class BasePlannedSessionFormSet(BaseFormSet):
+    def clean(self) -> None:
+        if any(self.errors):
+            return
+        if not any(form.cleaned_data.get("book") for form in self.forms):
+            raise ValidationError("Tick at least one session to book.")
+
+
+PlannedSessionFormSet = formset_factory(
+    PlannedSessionForm, formset=BasePlannedSessionFormSet, extra=0
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Availability (managers)
+# ---------------------------------------------------------------------------------------------
+
+
+class OpeningHoursForm(forms.ModelForm):
+    class Meta:
+        model = OpeningHours
+        fields = ["weekday", "opens_at", "closes_at"]
+        widgets = {
+            "opens_at": TimeInput(attrs={"class": "form-control"}),
+            "closes_at": TimeInput(attrs={"class": "form-control"}),
+        }
+        labels = {"opens_at": "Opens", "closes_at": "Closes"}
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        opens, closes = cleaned.get("opens_at"), cleaned.get("closes_at")
+        if opens and closes and closes <= opens:
+            self.add_error("closes_at", "Closing time must be after opening time.")
+        return cleaned
+
+
+class BaseOpeningHoursFormSet(BaseFormSet):
+    def clean(self) -> None:
+        super().clean()
+        spans: dict[int, list[tuple[dt.time, dt.time]]] = {}
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None)
+            if not data or data.get("DELETE") or not data.get("opens_at"):
+                continue
+            if data.get("weekday") is None or not data.get("closes_at"):
+                continue
+            for opens, closes in spans.get(data["weekday"], []):
+                if data["opens_at"] < closes and opens < data["closes_at"]:
+                    form.add_error(
+                        "opens_at",
+                        f"Overlaps other hours on {Weekday(data['weekday']).label}.",
+                    )
+            spans.setdefault(data["weekday"], []).append((data["opens_at"], data["closes_at"]))
+
+
+OpeningHoursFormSet = formset_factory(
+    OpeningHoursForm, formset=BaseOpeningHoursFormSet, extra=2, can_delete=True
+)
+
+
+class ClosureForm(forms.ModelForm):
+    class Meta:
+        model = ClinicClosure
+        fields = ["date", "reason"]
+        widgets = {"date": DateInput()}
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(
+            Row(Column("date", css_class="col-md-4"), Column("reason", css_class="col-md-8"))
+        )
+
+
+class WorkingDayForm(forms.Form):
+    """One weekday of a practitioner's week; an unticked day is a day off."""
+
+    weekday = forms.TypedChoiceField(choices=Weekday.choices, coerce=int, widget=forms.HiddenInput)
+    works = forms.BooleanField(required=False, label="Works")
+    starts_at = forms.TimeField(widget=TimeInput(attrs=CONTROL), required=False, label="From")
+    ends_at = forms.TimeField(widget=TimeInput(attrs=CONTROL), required=False, label="To")
+    break_starts_at = forms.TimeField(
+        widget=TimeInput(attrs=CONTROL), required=False, label="Break from"
+    )
+    break_ends_at = forms.TimeField(
+        widget=TimeInput(attrs=CONTROL), required=False, label="Break to"
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if not cleaned.get("works"):
+            return cleaned
+        starts, ends = cleaned.get("starts_at"), cleaned.get("ends_at")
+        if not starts:
+            self.add_error("starts_at", "When does the day start?")
+        if not ends:
+            self.add_error("ends_at", "When does the day end?")
+        if starts and ends and ends <= starts:
+            self.add_error("ends_at", "The day must end after it starts.")
+        break_from, break_to = cleaned.get("break_starts_at"), cleaned.get("break_ends_at")
+        if bool(break_from) != bool(break_to):
+            self.add_error("break_ends_at", "Give both the start and the end of the break.")
+        elif (
+            break_from
+            and break_to
+            and starts
+            and ends
+            and not starts <= break_from < break_to <= ends
+        ):
+            self.add_error("break_starts_at", "The break must lie inside the working hours.")
+        return cleaned
+
+
+WorkingWeekFormSet = formset_factory(WorkingDayForm, extra=0, min_num=7, max_num=7)
+
+
+def working_week_initial(rows: list[WorkingHours]) -> list[dict[str, Any]]:
+    by_weekday = {row.weekday: row for row in rows}
+    initial = []
+    for weekday in Weekday:
+        row = by_weekday.get(weekday.value)
+        initial.append(
+            {
+                "weekday": weekday.value,
+                "works": row is not None,
+                "starts_at": row.starts_at if row else None,
+                "ends_at": row.ends_at if row else None,
+                "break_starts_at": row.break_starts_at if row else None,
+                "break_ends_at": row.break_ends_at if row else None,
+            }
+        )
+    return initial
+
+
+class TimeOffForm(forms.Form):
+    practitioner = PractitionerChoiceField(queryset=Practitioner.objects.none())
+    first_day = forms.DateField(widget=DateInput(), label="From (date)")
+    first_time = forms.TimeField(
+        widget=TimeInput(), required=False, label="From (time)", help_text="Empty: all day."
+    )
+    last_day = forms.DateField(widget=DateInput(), label="To (date)")
+    last_time = forms.TimeField(
+        widget=TimeInput(), required=False, label="To (time)", help_text="Empty: end of day."
+    )
+    reason = forms.CharField(max_length=120, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["practitioner"].queryset = Practitioner.objects.order_by("display_name")
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(
+            Row(
+                Column("practitioner", css_class="col-md-4"), Column("reason", css_class="col-md-8")
+            ),
+            Row(
+                Column("first_day", css_class="col-md-3"),
+                Column("first_time", css_class="col-md-3"),
+                Column("last_day", css_class="col-md-3"),
+                Column("last_time", css_class="col-md-3"),
+            ),
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        first_day, last_day = cleaned.get("first_day"), cleaned.get("last_day")
+        if not first_day or not last_day:
+            return cleaned
+        tz = clinic_tz()
+        starts = dt.datetime.combine(first_day, cleaned.get("first_time") or dt.time(0), tzinfo=tz)
+        if cleaned.get("last_time"):
+            ends = dt.datetime.combine(last_day, cleaned["last_time"], tzinfo=tz)
+        else:
+            ends = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
+        if ends <= starts:
+            self.add_error("last_day", "Time off must end after it starts.")
+        cleaned["starts_at"], cleaned["ends_at"] = starts, ends
+        return cleaned
+
+
+class RoomForm(forms.ModelForm):
+    treatment_types = forms.ModelMultipleChoiceField(
+        queryset=TreatmentType.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Treatments this room can host",
+        help_text="The device for a treatment lives in these rooms.",
+    )
+
+    class Meta:
+        model = Room
+        fields = ["name", "is_active"]
+        labels = {"is_active": "In use"}
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["treatment_types"].queryset = TreatmentType.objects.order_by("name")
+        if self.instance.pk:
+            self.fields["treatment_types"].initial = list(
+                self.instance.treatment_types.values_list("pk", flat=True)
+            )
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+
+class BookingSettingsForm(forms.ModelForm):
+    class Meta:
+        model = BookingSettings
+        fields = ["minimum_notice_minutes", "horizon_days"]
+        labels = {
+            "minimum_notice_minutes": "Minimum booking notice (minutes)",
+            "horizon_days": "Book up to (days ahead)",
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["minimum_notice_minutes"].max_value = 60 * 24 * 14
+        self.fields["horizon_days"].min_value = 1
+        self.fields["horizon_days"].max_value = 730
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+
+class ApiTokenForm(forms.Form):
+    username = forms.CharField(max_length=150, label="Staff username")
+    name = forms.CharField(max_length=80, required=False, label="What is it for?")
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(
+            Row(Column("username", css_class="col-md-4"), Column("name", css_class="col-md-8"))
+        )

@@ -1,0 +1,621 @@
+"""Reception pages: calendar, booking, appointment actions, slot search, due list, series.
+
+Views parse, call a service or selector, and render or redirect (post/redirect/get). A
+domain error becomes a message on the form; nothing the user typed is lost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from bookings import forms, selectors, services
+from bookings import rules as booking_rules
+from bookings.models import ACTIVE_STATUSES, Appointment, AppointmentStatus
+from clinic.models import Patient, Practitioner
+from clinic.roles import Role, can_see_clinical, has_role, role_required
+from treatments import rules as treatment_rules
+from treatments.models import TreatmentSeries, TreatmentType
+
+
+def clinic_tz() -> ZoneInfo:
+    return ZoneInfo(settings.CLINIC_TIME_ZONE)
+
+
+def today() -> dt.date:
+    return timezone.now().astimezone(clinic_tz()).date()
+
+
+def _date_param(value: str | None, default: dt.date) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value) if value else default
+    except ValueError:
+        return default
+
+
+def _int_param(value: Any) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _url(name: str, *args: Any, **query: Any) -> str:
+    params = {key: value for key, value in query.items() if value not in (None, "")}
+    base = reverse(name, args=args)
+    return f"{base}?{urlencode(params)}" if params else base
+
+
+def _optional_url(name: str, *args: Any) -> str:
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return ""
+
+
+def _can_override(user: Any) -> bool:
+    return has_role(user, Role.PRACTITIONER)
+
+
+def _can_complete(user: Any) -> bool:
+    return has_role(user, Role.PRACTITIONER, Role.MANAGER)
+
+
+def _earliest_hint(error: Exception) -> dt.date | None:
+    earliest = getattr(error, "earliest", None)
+    return earliest if isinstance(earliest, dt.date) else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Calendar
+# ---------------------------------------------------------------------------------------------
+
+
+@role_required()
+def calendar_day(request: HttpRequest) -> HttpResponse:
+    day = _date_param(request.GET.get("date"), today())
+    calendar = selectors.calendar_day(day=day, now=timezone.now())
+    return render(
+        request,
+        "bookings/calendar_day.html",
+        {
+            "calendar": calendar,
+            "day": day,
+            "is_today": day == today(),
+            "previous_day": day - dt.timedelta(days=1),
+            "next_day": day + dt.timedelta(days=1),
+            "picker": forms.DayPickerForm(initial={"date": day}),
+            "long_date": treatment_rules.format_long_date(day),
+        },
+    )
+
+
+@role_required()
+def calendar_week(request: HttpRequest, practitioner_id: int) -> HttpResponse:
+    practitioner = get_object_or_404(Practitioner, pk=practitioner_id)
+    day = _date_param(request.GET.get("date"), today())
+    week_start = day - dt.timedelta(days=day.weekday())
+    week = selectors.calendar_week(
+        practitioner=practitioner, week_start=week_start, now=timezone.now()
+    )
+    return render(
+        request,
+        "bookings/calendar_week.html",
+        {
+            "week": week,
+            "practitioner": practitioner,
+            "week_start": week_start,
+            "week_end": week_start + dt.timedelta(days=6),
+            "previous_week": week_start - dt.timedelta(days=7),
+            "next_week": week_start + dt.timedelta(days=7),
+            "this_week": today() - dt.timedelta(days=today().weekday()),
+            "picker": forms.DayPickerForm(initial={"date": day}),
+            "practitioners": Practitioner.objects.filter(is_active=True),
+        },
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Booking
+# ---------------------------------------------------------------------------------------------
+
+CARRIED = ("practitioner", "date", "time", "treatment_type", "series", "room")
+
+
+def _patient_or_none(value: Any) -> Patient | None:
+    pk = _int_param(value)
+    if pk is None:
+        return None
+    return Patient.objects.filter(pk=pk, is_active=True).first()
+
+
+@role_required()
+def appointment_new(request: HttpRequest) -> HttpResponse:
+    params = request.POST if request.method == "POST" else request.GET
+    patient = _patient_or_none(params.get("patient"))
+    if patient is None:
+        return _pick_patient(request)
+    can_override = _can_override(request.user)
+    series = None
+    series_id = _int_param(params.get("series"))
+    if series_id is not None:
+        series = TreatmentSeries.objects.filter(pk=series_id, patient=patient).first()
+    if request.method == "POST":
+        form = forms.BookingForm(request.POST, patient=patient, can_override=can_override)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                appointment = services.appointment_book(
+                    patient=patient,
+                    practitioner=data["practitioner"],
+                    treatment_type=data["treatment_type"],
+                    starts_at=data["starts_at"],
+                    booked_by=request.user,
+                    room=data.get("room"),
+                    series=data.get("series"),
+                    duration_minutes=data.get("duration_minutes"),
+                    notes=data.get("notes", ""),
+                    spacing_override_reason=data.get("spacing_override_reason", ""),
+                    suitability_override_reason=data.get("suitability_override_reason", ""),
+                )
+            except services.DomainError as error:
+                form.add_error(None, error.message)
+                earliest = _earliest_hint(error)
+            else:
+                messages.success(request, _booked_message(appointment))
+                return redirect("bookings:appointment_detail", appointment.pk)
+        else:
+            earliest = None
+    else:
+        initial: dict[str, Any] = {"patient": patient.pk}
+        for name in CARRIED:
+            if request.GET.get(name):
+                initial[name] = request.GET[name]
+        if series is not None:
+            initial["series"] = series.pk
+            initial["treatment_type"] = series.treatment_type_id
+            if "practitioner" not in initial:
+                initial["practitioner"] = series.planned_by_id
+        form = forms.BookingForm(initial=initial, patient=patient, can_override=can_override)
+        earliest = None
+    suitability, summary = selectors.latest_suitability(patient)
+    state = selectors.series_state(series) if series is not None else None
+    return render(
+        request,
+        "bookings/appointment_form.html",
+        {
+            "form": form,
+            "patient": patient,
+            "suitability": suitability,
+            "suitability_summary": summary,
+            "series": series,
+            "series_state": state,
+            "earliest": earliest,
+            "earliest_search_url": _slot_search_url_from(earliest, form, patient)
+            if earliest
+            else "",
+            "upcoming": selectors.patient_upcoming_appointments(patient, now=timezone.now()),
+            "patient_url": _optional_url("clinic:patient_detail", patient.pk),
+        },
+    )
+
+
+def _slot_search_url_from(earliest: dt.date, form: Any, patient: Patient) -> str:
+    data = form.data if form.is_bound else form.initial
+    return _url(
+        "bookings:slot_search",
+        treatment_type=data.get("treatment_type"),
+        series=data.get("series"),
+        patient=patient.pk,
+        first_day=earliest.isoformat(),
+        last_day=(earliest + dt.timedelta(days=13)).isoformat(),
+    )
+
+
+def _booked_message(appointment: Appointment) -> str:
+    local = appointment.starts_at.astimezone(clinic_tz())
+    text = (
+        f"Booked {appointment.patient} with {appointment.practitioner} on "
+        f"{treatment_rules.format_long_date(local.date())} at {local:%H:%M} "
+        f"({appointment.room})."
+    )
+    if appointment.overdue:
+        text += " This session is later than its series window: flagged as overdue."
+    return text
+
+
+def _pick_patient(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    carried = {name: request.GET[name] for name in CARRIED if request.GET.get(name)}
+    results = selectors.patient_search(query) if query else []
+    choose_urls = [
+        (patient, _url("bookings:appointment_new", patient=patient.pk, **carried))
+        for patient in results
+    ]
+    practitioner = Practitioner.objects.filter(pk=_int_param(carried.get("practitioner"))).first()
+    return render(
+        request,
+        "bookings/appointment_pick_patient.html",
+        {
+            "query": query,
+            "results": choose_urls,
+            "carried": carried,
+            "practitioner": practitioner,
+            "new_patient_url": _optional_url("clinic:patient_create"),
+        },
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# One appointment
+# ---------------------------------------------------------------------------------------------
+
+
+def _appointment_or_404(pk: int) -> Appointment:
+    try:
+        return selectors.appointment_detail(pk)
+    except Appointment.DoesNotExist:
+        raise Http404("No such appointment.") from None
+
+
+def _actions(appointment: Appointment, user: Any) -> list[dict[str, str]]:
+    """The lifecycle buttons this appointment offers this user right now."""
+    now = timezone.now()
+    tz = clinic_tz()
+    status = appointment.status
+    actions = []
+    if status == AppointmentStatus.BOOKED:
+        actions.append({"action": "confirm", "label": "Confirm", "style": "outline-success"})
+    if status in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED):
+        if appointment.starts_at.astimezone(tz).date() == now.astimezone(tz).date():
+            actions.append({"action": "check_in", "label": "Check in", "style": "success"})
+        if appointment.starts_at <= now:
+            actions.append({"action": "no_show", "label": "Mark no-show", "style": "outline-dark"})
+    if status in ACTIVE_STATUSES and appointment.starts_at <= now and _can_complete(user):
+        actions.append({"action": "complete", "label": "Complete", "style": "primary"})
+    return actions
+
+
+@role_required()
+def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    appointment = _appointment_or_404(pk)
+    log_session_url = ""
+    if (
+        appointment.status == AppointmentStatus.COMPLETED
+        and appointment.series_id
+        and appointment.treatment_session_id is None
+        and can_see_clinical(request.user)
+    ):
+        base = _optional_url("treatments:session_log", appointment.series_id)
+        log_session_url = f"{base}?appointment={appointment.pk}" if base else ""
+    session_url = ""
+    if appointment.treatment_session_id and can_see_clinical(request.user):
+        session_url = _optional_url("treatments:session_detail", appointment.treatment_session_id)
+    return render(
+        request,
+        "bookings/appointment_detail.html",
+        {
+            "appointment": appointment,
+            "actions": _actions(appointment, request.user),
+            "can_move": appointment.status
+            in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED),
+            "can_cancel": appointment.status in ACTIVE_STATUSES,
+            "log_session_url": log_session_url,
+            "session_url": session_url,
+            "patient_url": _optional_url("clinic:patient_detail", appointment.patient_id),
+            "series_url": _optional_url("treatments:series_detail", appointment.series_id)
+            if appointment.series_id and can_see_clinical(request.user)
+            else "",
+            "day_url": _url(
+                "bookings:calendar_day",
+                date=appointment.starts_at.astimezone(clinic_tz()).date().isoformat(),
+            ),
+        },
+    )
+
+
+ACTION_MESSAGES = {
+    "confirm": "Appointment confirmed.",
+    "check_in": "Checked in: the practitioner can see the patient has arrived.",
+    "no_show": "Marked as a no-show.",
+    "complete": "Appointment completed.",
+}
+
+
+@role_required()
+@require_POST
+def appointment_action(request: HttpRequest, pk: int) -> HttpResponse:
+    appointment = get_object_or_404(Appointment, pk=pk)
+    action = request.POST.get("action", "")
+    try:
+        if action == "confirm":
+            services.appointment_confirm(appointment=appointment, confirmed_by=request.user)
+        elif action == "check_in":
+            services.appointment_check_in(appointment=appointment, checked_in_by=request.user)
+        elif action == "no_show":
+            services.appointment_mark_no_show(appointment=appointment, marked_by=request.user)
+        elif action == "complete":
+            if not _can_complete(request.user):
+                raise PermissionDenied("Only practitioners and managers complete appointments.")
+            services.appointment_complete(appointment=appointment, completed_by=request.user)
+        else:
+            messages.error(request, "Unknown action.")
+            return redirect("bookings:appointment_detail", pk)
+    except services.DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, ACTION_MESSAGES[action])
+    return redirect("bookings:appointment_detail", pk)
+
+
+@role_required()
+def appointment_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
+    appointment = _appointment_or_404(pk)
+    can_override = _can_override(request.user)
+    earliest = None
+    if request.method == "POST":
+        form = forms.RescheduleForm(request.POST, can_override=can_override)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                moved = services.appointment_reschedule(
+                    appointment=appointment,
+                    starts_at=data["starts_at"],
+                    practitioner=data["practitioner"],
+                    room=data.get("room"),
+                    changed_by=request.user,
+                    reason=data.get("reason", ""),
+                    spacing_override_reason=data.get("spacing_override_reason", ""),
+                )
+            except services.DomainError as error:
+                form.add_error(None, error.message)
+                earliest = _earliest_hint(error)
+            else:
+                local = moved.starts_at.astimezone(clinic_tz())
+                messages.success(
+                    request,
+                    f"Moved to {treatment_rules.format_long_date(local.date())} at "
+                    f"{local:%H:%M} with {moved.practitioner} ({moved.room}). The old time is "
+                    "kept in the history.",
+                )
+                return redirect("bookings:appointment_detail", pk)
+    else:
+        local = appointment.starts_at.astimezone(clinic_tz())
+        initial = {
+            "date": request.GET.get("date") or local.date(),
+            "time": request.GET.get("time") or local.strftime("%H:%M"),
+            "practitioner": request.GET.get("practitioner") or appointment.practitioner_id,
+        }
+        form = forms.RescheduleForm(initial=initial, can_override=can_override)
+    local_day = appointment.starts_at.astimezone(clinic_tz()).date()
+    search_from = max(today(), local_day - dt.timedelta(days=3))
+    return render(
+        request,
+        "bookings/appointment_reschedule.html",
+        {
+            "appointment": appointment,
+            "form": form,
+            "earliest": earliest,
+            "search_url": _url(
+                "bookings:slot_search",
+                treatment_type=appointment.treatment_type_id,
+                patient=appointment.patient_id,
+                reschedule=appointment.pk,
+                first_day=(earliest or search_from).isoformat(),
+                last_day=((earliest or search_from) + dt.timedelta(days=13)).isoformat(),
+            ),
+        },
+    )
+
+
+@role_required()
+def appointment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    appointment = _appointment_or_404(pk)
+    if request.method == "POST":
+        form = forms.CancelForm(request.POST)
+        if form.is_valid():
+            try:
+                services.appointment_cancel(
+                    appointment=appointment,
+                    reason=form.cleaned_data["reason"],
+                    cancelled_by=request.user,
+                )
+            except services.DomainError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, "Appointment cancelled. The time is free again.")
+                return redirect("bookings:appointment_detail", pk)
+    else:
+        form = forms.CancelForm()
+    return render(
+        request, "bookings/appointment_cancel.html", {"appointment": appointment, "form": form}
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Slot search
+# ---------------------------------------------------------------------------------------------
+
+
+@role_required()
+def slot_search(request: HttpRequest) -> HttpResponse:
+    params = request.GET.copy()
+    series = None
+    series_id = _int_param(params.get("series"))
+    if series_id is not None:
+        series = (
+            TreatmentSeries.objects.select_related("treatment_type", "patient")
+            .filter(pk=series_id)
+            .first()
+        )
+    state = selectors.series_state(series) if series is not None else None
+    if series is not None and state is not None:
+        params.setdefault("treatment_type", str(series.treatment_type_id))
+        params.setdefault("patient", str(series.patient_id))
+        first, last = booking_rules.search_range_for_window(window=state.window, today=today())
+        params.setdefault("first_day", first.isoformat())
+        params.setdefault("last_day", last.isoformat())
+    params.setdefault("first_day", today().isoformat())
+    params.setdefault(
+        "last_day",
+        (_date_param(params.get("first_day"), today()) + dt.timedelta(days=13)).isoformat(),
+    )
+    if "treatment_type" not in params:
+        first_type = TreatmentType.objects.filter(is_active=True).order_by("name").first()
+        if first_type is not None:
+            params["treatment_type"] = str(first_type.pk)
+    form = forms.SlotSearchForm(params)
+    result = None
+    patient = _patient_or_none(params.get("patient"))
+    reschedule = None
+    if form.is_valid():
+        data = form.cleaned_data
+        reschedule_id = data.get("reschedule")
+        if reschedule_id:
+            reschedule = Appointment.objects.filter(pk=reschedule_id).first()
+        result = selectors.free_slots(
+            treatment_type=data["treatment_type"],
+            first_day=data["first_day"],
+            last_day=data["last_day"],
+            now=timezone.now(),
+            practitioner=data.get("practitioner"),
+            patient_id=patient.pk if patient else None,
+            duration_minutes=(
+                int((reschedule.ends_at - reschedule.starts_at).total_seconds() // 60)
+                if reschedule
+                else None
+            ),
+            exclude_appointment_id=reschedule.pk if reschedule else None,
+        )
+        for day in result.days:
+            for option in day.options:
+                option.url = _option_url(option, data, patient, series, reschedule)
+    return render(
+        request,
+        "bookings/slot_search.html",
+        {
+            "form": form,
+            "result": result,
+            "patient": patient,
+            "series": series,
+            "series_state": state,
+            "reschedule": reschedule,
+        },
+    )
+
+
+def _option_url(
+    option: selectors.SlotOption,
+    data: dict[str, Any],
+    patient: Patient | None,
+    series: TreatmentSeries | None,
+    reschedule: Appointment | None,
+) -> str:
+    local = option.local_start
+    when = {
+        "date": local.date().isoformat(),
+        "time": local.strftime("%H:%M"),
+        "practitioner": option.practitioner.pk,
+    }
+    if reschedule is not None:
+        return _url("bookings:appointment_reschedule", reschedule.pk, **when)
+    return _url(
+        "bookings:appointment_new",
+        patient=patient.pk if patient else None,
+        treatment_type=data["treatment_type"].pk,
+        series=series.pk if series else None,
+        **when,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Due list and the rest of a series
+# ---------------------------------------------------------------------------------------------
+
+
+@role_required()
+def due_list(request: HttpRequest) -> HttpResponse:
+    due = selectors.due_series(
+        today=today(), now=timezone.now(), page_number=request.GET.get("page", 1)
+    )
+    for _, _, entries in due.groups:
+        for entry in entries:
+            entry.search_url = _url(
+                "bookings:slot_search",
+                series=entry.series.pk,
+                first_day=entry.search_from.isoformat(),
+                last_day=entry.search_to.isoformat(),
+            )
+    return render(request, "bookings/due_list.html", {"due": due, "today": today()})
+
+
+@role_required()
+def series_book_rest(request: HttpRequest, series_id: int) -> HttpResponse:
+    series = get_object_or_404(
+        TreatmentSeries.objects.select_related("patient", "treatment_type", "planned_by"),
+        pk=series_id,
+    )
+    plan = selectors.series_proposals(series, now=timezone.now())
+    by_number = {proposal.number: proposal for proposal in plan.proposals}
+    if request.method == "POST":
+        formset = forms.PlannedSessionFormSet(request.POST, prefix="session")
+        if formset.is_valid():
+            rows = [form.cleaned_data for form in formset.forms if form.cleaned_data.get("book")]
+            try:
+                booked = services.series_book_remaining(
+                    series=series,
+                    plan=[
+                        services.PlannedSession(
+                            starts_at=row["starts_at"], practitioner=row["practitioner"]
+                        )
+                        for row in rows
+                    ],
+                    booked_by=request.user,
+                )
+            except services.DomainError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(
+                    request,
+                    f"Booked {len(booked)} sessions for {series.patient}: sessions "
+                    f"{booked[0].series_session_number} to {booked[-1].series_session_number}.",
+                )
+                return redirect(
+                    _optional_url("clinic:patient_detail", series.patient_id) or "bookings:due_list"
+                )
+    else:
+        formset = forms.PlannedSessionFormSet(
+            prefix="session",
+            initial=[
+                {
+                    "number": proposal.number,
+                    "book": proposal.option is not None,
+                    "date": proposal.option.local_start.date() if proposal.option else None,
+                    "time": proposal.option.local_start.strftime("%H:%M")
+                    if proposal.option
+                    else None,
+                    "practitioner": proposal.option.practitioner.pk if proposal.option else None,
+                }
+                for proposal in plan.proposals
+            ],
+        )
+    rows = []
+    for form in formset.forms:
+        number = _int_param(form["number"].value())
+        rows.append((form, by_number.get(number)))
+    return render(
+        request,
+        "bookings/series_book_rest.html",
+        {"series": series, "plan": plan, "formset": formset, "rows": rows},
+    )
