@@ -162,25 +162,43 @@ def lockout_response(
     return render(request, "registration/lockout.html", {"cooloff_minutes": minutes}, status=429)
 
 
-def totp_device_start(*, user: Any) -> TOTPDevice:
-    """An unconfirmed device for enrolment (replacing an earlier unconfirmed one)."""
-    with transaction.atomic():
-        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
-        return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+def totp_new_key() -> str:
+    """A fresh TOTP secret (hex), kept in the session until the first code confirms it.
+
+    Nothing is written before that: opening the enrolment page changes no data.
+    """
+    from django_otp.util import random_hex
+
+    return random_hex(20)
 
 
-def totp_device_confirm(*, request: HttpRequest, device: TOTPDevice, token: str) -> bool:
-    """Confirm enrolment with a first code; the session is then verified."""
+def totp_config_url(*, user: Any, key: str) -> str:
+    return TOTPDevice(user=user, name="Authenticator app", key=key).config_url
+
+
+def totp_device_confirm(*, request: HttpRequest, key: str, token: str) -> bool:
+    """Enrol: the first code proves the app holds ``key``; the session is then verified."""
     from django_otp import login as otp_login
+    from django_otp.oath import TOTP
 
+    checker = TOTP(bytes.fromhex(key), step=30, t0=0, digits=6)
+    matched_t = None
+    for drift in (0, -1, 1):  # a phone clock up to one step out
+        checker.drift = drift
+        if f"{checker.token():06d}" == token:
+            matched_t = checker.t()
+            break
+    user = request.user
+    if matched_t is None:
+        audit.record(action=AuditAction.OTP_FAILED, obj=user, detail="Enrolment code")
+        return False
     with transaction.atomic():
-        if not device.verify_token(token):
-            audit.record(action=AuditAction.OTP_FAILED, obj=device.user, detail="Enrolment code")
-            return False
-        device.confirmed = True
-        device.save(update_fields=["confirmed"])
-        TOTPDevice.objects.filter(user=device.user).exclude(pk=device.pk).delete()
-        audit.record(action=AuditAction.OTP_ENROL, obj=device.user)
+        TOTPDevice.objects.filter(user=user).delete()
+        # last_t: this code is spent and cannot sign in again.
+        device = TOTPDevice.objects.create(
+            user=user, name="Authenticator app", key=key, confirmed=True, last_t=matched_t
+        )
+        audit.record(action=AuditAction.OTP_ENROL, obj=user)
     otp_login(request, device)
     request.session[SESSION_OTP_KEY] = "verify"
     return True

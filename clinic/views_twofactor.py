@@ -12,12 +12,11 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 from django_otp import user_has_device
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic import security
 from clinic.forms_security import OneTimeCodeForm
 
-ENROL_DEVICE_KEY = "_clinic_enrol_device"
+ENROL_KEY = "_clinic_enrol_key"
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -51,29 +50,27 @@ def otp_enrol(request: HttpRequest) -> HttpResponse:
     # Someone who has a device but has not entered a code must not replace it from here.
     if user_has_device(request.user, confirmed=True) and not request.user.is_verified():
         return redirect("otp_verify")
-    device = TOTPDevice.objects.filter(
-        pk=request.session.get(ENROL_DEVICE_KEY), user=request.user, confirmed=False
-    ).first()
-    if device is None:
-        device = security.totp_device_start(user=request.user)
-        request.session[ENROL_DEVICE_KEY] = device.pk
+    key = request.session.get(ENROL_KEY)
+    if not key:
+        key = request.session[ENROL_KEY] = security.totp_new_key()
     form = OneTimeCodeForm(request.POST or None, submit_label="Turn on two-factor sign-in")
     if request.method == "POST" and form.is_valid():
         token = form.cleaned_data["token"]
-        if security.totp_device_confirm(request=request, device=device, token=token):
-            request.session.pop(ENROL_DEVICE_KEY, None)
+        if security.totp_device_confirm(request=request, key=key, token=token):
+            request.session.pop(ENROL_KEY, None)
             messages.success(request, "Two-factor sign-in is on for your account.")
             return redirect(_next_url(request))
         form.add_error("token", "That code does not match. Check the time on your phone.")
-    secret = base64.b32encode(device.bin_key).decode()
+    secret = base64.b32encode(bytes.fromhex(key)).decode()
+    otpauth_uri = security.totp_config_url(user=request.user, key=key)
     return render(
         request,
         "registration/otp_enrol.html",
         {
             "form": form,
             "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
-            "otpauth_uri": device.config_url,
-            "qr_data_uri": segno.make(device.config_url, error="m").svg_data_uri(scale=5),
+            "otpauth_uri": otpauth_uri,
+            "qr_data_uri": segno.make(otpauth_uri, error="m").svg_data_uri(scale=5),
             "required": settings.OTP_REQUIRED_FOR_CLINICAL,
             "next": _next_url(request),
         },
