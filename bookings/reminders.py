@@ -43,7 +43,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from bookings import links
@@ -57,7 +57,7 @@ from bookings.models import (
 from clinic import emails, ics, messaging
 from clinic.models import MessageKind, MessageStatus, OutboundMessage, Patient
 from treatments.choices import SeriesStatus
-from treatments.models import AftercareNote, AftercareStatus, TreatmentSeries
+from treatments.models import AftercareNote, AftercareStatus, TreatmentSeries, TreatmentType
 from treatments.rules import (
     SpacingPolicy,
     format_long_date,
@@ -672,30 +672,51 @@ def maintenance_due_on(*, last_session_on: dt.date, policy: SpacingPolicy) -> dt
     return last_session_on + dt.timedelta(days=policy.maintenance_days)
 
 
-def _future_booking(now: dt.datetime) -> Exists:
-    """A future active appointment for the series, or of its treatment for its patient."""
-    return Exists(
-        Appointment.objects.filter(status__in=ACTIVE_STATUSES, starts_at__gt=now).filter(
-            Q(series=OuterRef("pk"))
-            | Q(patient=OuterRef("patient"), treatment_type=OuterRef("treatment_type"))
-        )
+def _future_booking(now: dt.datetime) -> Q:
+    """A future active appointment for the series, or of its treatment for its patient.
+
+    Two EXISTS, not one with an OR inside: each is answered from an index ((series, status)
+    and (patient, starts_at)), where the OR made PostgreSQL read appointments per series.
+    """
+    upcoming = Appointment.objects.filter(status__in=ACTIVE_STATUSES, starts_at__gt=now)
+    return Exists(upcoming.filter(series=OuterRef("pk"))) | Exists(
+        upcoming.filter(patient=OuterRef("patient"), treatment_type=OuterRef("treatment_type"))
     )
 
 
-def _series_candidates(*, statuses: Iterable[str], now: dt.datetime) -> QuerySet:
+def _longest_intervals() -> dict[str, int]:
+    """The longest spacing and maintenance intervals of any treatment (one query)."""
+    longest = TreatmentType.objects.aggregate(
+        spacing=Max("max_interval_days"), maintenance=Max("maintenance_interval_days")
+    )
+    return {name: days or 0 for name, days in longest.items()}
+
+
+def _series_candidates(
+    *, statuses: Iterable[str], now: dt.datetime, last_session_from: dt.date
+) -> QuerySet:
+    """Series whose last session is recent enough to be due, with nothing booked.
+
+    ``last_session_from`` keeps the cost flat as history grows: a series finished years ago
+    is never read again (the ``(status, last_session_on)`` index gives the recent ones).
+    """
     return (
-        TreatmentSeries.objects.filter(status__in=list(statuses), last_session_on__isnull=False)
-        .annotate(has_future_booking=_future_booking(now))
-        .filter(has_future_booking=False)
+        TreatmentSeries.objects.filter(
+            status__in=list(statuses), last_session_on__gte=last_session_from
+        )
+        .filter(~_future_booking(now))
         .select_related("patient", "treatment_type")
         .order_by("last_session_on", "pk")
     )
 
 
 def sweep_series_followups(*, now: dt.datetime) -> list[int]:
-    candidates = _series_candidates(statuses=[SeriesStatus.ACTIVE], now=now).filter(
-        completed_sessions__lt=F("planned_sessions")
-    )
+    # Nothing goes once a window has closed: older last sessions cannot be due (a day spare).
+    today = local_date(now, clinic_tz())
+    oldest = today - dt.timedelta(days=_longest_intervals()["spacing"] + 1)
+    candidates = _series_candidates(
+        statuses=[SeriesStatus.ACTIVE], now=now, last_session_from=oldest
+    ).filter(completed_sessions__lt=F("planned_sessions"))
     due_now = []
     for series in candidates:
         due = followup_due(
@@ -733,10 +754,14 @@ def sweep_series_followups(*, now: dt.datetime) -> list[int]:
 def sweep_maintenance(*, now: dt.datetime) -> list[int]:
     """One maintenance email per completed series and last session, within one interval of
     its due day (a series finished years ago is not written to when this is switched on)."""
-    candidates = _series_candidates(
-        statuses=[SeriesStatus.COMPLETED, SeriesStatus.MAINTENANCE], now=now
-    )
     today = local_date(now, clinic_tz())
+    # Due at last session + interval, sent within one more interval: older ones never are.
+    oldest = today - dt.timedelta(days=2 * _longest_intervals()["maintenance"] + 1)
+    candidates = _series_candidates(
+        statuses=[SeriesStatus.COMPLETED, SeriesStatus.MAINTENANCE],
+        now=now,
+        last_session_from=oldest,
+    )
     due_now = []
     for series in candidates:
         policy = spacing_policy(series)
@@ -799,4 +824,6 @@ def sweep_all(*, now: dt.datetime | None = None) -> list[int]:
 
 def messages_for_appointment(appointment: Appointment) -> QuerySet[OutboundMessage]:
     """Every email about one appointment (notices and reminders), newest first: one query."""
-    return messaging.messages_about(appointment)
+    return messaging.messages_about(appointment).defer(
+        "body_text", "body_html", "attachments", "headers"
+    )

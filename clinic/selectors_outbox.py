@@ -1,4 +1,4 @@
-"""Reads for the outbox page and the patient timeline: a fixed number of queries each."""
+"""Reads for the outbox page: a fixed number of queries."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db.models import Q, QuerySet
 
-from clinic.models import OutboundMessage, Patient, normalise_for_search
+from clinic.models import OutboundMessage, normalise_for_search
 
 # The rendered bodies can be long; list pages never need them.
 LIST_DEFERRED = ("body_text", "body_html", "attachments", "headers")
@@ -49,11 +49,3 @@ def outbox_messages(
         messages = messages.filter(due_at__lt=_day_start(date_to + dt.timedelta(days=1)))
     return messages.order_by("-due_at", "-id")
 
-
-def patient_messages(patient: Patient, *, limit: int = 200) -> list[OutboundMessage]:
-    """A patient's messages for the timeline, newest first (one query)."""
-    return list(
-        OutboundMessage.objects.filter(patient=patient)
-        .defer(*LIST_DEFERRED)
-        .order_by("-due_at", "-id")[:limit]
-    )

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django.template import Context, Template
 
 from bookings.models import AppointmentNotice
 from bookings.notifications import appointment_changed
@@ -189,3 +190,24 @@ def test_booking_notices_name_the_treatment_and_nothing_clinical(clinic, practit
 def test_unknown_events_are_refused_loudly():
     with pytest.raises(ValueError, match="Unknown appointment event"):
         appointment_changed(appointment_id=1, event="teleported")
+
+
+def test_the_appointment_page_partial_lists_its_emails_and_why_one_was_skipped(
+    clinic, practitioner, patient, rf, django_assert_num_queries
+):
+    appointment = book(patient, practitioner, STARTS_AT, when=BOOKED_AT)
+    sweep(BOOKED_AT + dt.timedelta(minutes=3))
+    patient.email_reminders = False
+    patient.save()
+    sweep(local(2026, 6, 8, 10))
+    request = rf.get(f"/appointments/{appointment.pk}/")
+
+    with django_assert_num_queries(1):
+        html = Template("{% load patient_messages %}{% appointment_messages appointment %}").render(
+            Context({"appointment": appointment, "request": request})
+        )
+
+    assert "Booking confirmation" in html
+    assert "Appointment reminder" in html
+    assert "The patient has not consented to email reminders." in html
+    assert f"?patient={patient.pk}" in html
