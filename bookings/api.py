@@ -27,6 +27,7 @@ from django.urls import URLPattern
 from django.utils import timezone
 from ninja import Field, NinjaAPI, Query, Schema
 from ninja.errors import HttpError
+from ninja.responses import Status
 from ninja.security import HttpBearer
 from pydantic import AwareDatetime
 
@@ -344,7 +345,7 @@ def patient_create(request: HttpRequest, payload: PatientIn):
     except clinic_services.InvalidPatientDetails as error:
         raise BadInput(error.message, errors={error.field: [error.message]}) from error
     patient.refresh_from_db()
-    return 201, patient_out(patient, clinical=has_role(user, *CLINICAL_ROLES))
+    return Status(201, patient_out(patient, clinical=has_role(user, *CLINICAL_ROLES)))
 
 
 @api.get("/patients/{patient_id}", response={200: PatientOut, **ERRORS}, tags=["patients"])
@@ -535,7 +536,7 @@ def appointment_create(request: HttpRequest, payload: AppointmentIn):
         spacing_override_reason=payload.spacing_override_reason,
         suitability_override_reason=payload.suitability_override_reason,
     )
-    return 201, appointment_out(_appointment(appointment.pk))
+    return Status(201, appointment_out(_appointment(appointment.pk)))
 
 
 @api.get(

@@ -6,3 +6,11 @@ from django.apps import AppConfig
 class BookingsConfig(AppConfig):
     name = "bookings"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from bookings import selectors
+        from clinic import timeline
+
+        # The patient page shows appointments and offers "Book an appointment".
+        timeline.register_entries("bookings.appointments", selectors.appointment_timeline_entries)
+        timeline.register_actions("bookings.appointments", selectors.appointment_actions)

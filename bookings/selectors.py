@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.urls import reverse
 
 from bookings import calendar as grid
 from bookings import rules as booking_rules
@@ -31,6 +32,7 @@ from bookings.models import (
     TimeOff,
     WorkingHours,
 )
+from clinic import timeline
 from clinic.models import (
     ClinicClosure,
     OpeningHours,
@@ -984,3 +986,75 @@ def series_proposals(series: TreatmentSeries, *, now: datetime) -> SeriesPlan:
             previous_on = max(window.ideal, search_from)
         proposals.append(SessionProposal(number=number, window=window, option=option))
     return SeriesPlan(state=state, proposals=proposals)
+
+
+# ---------------------------------------------------------------------------------------------
+# The patient page (clinic.timeline providers)
+# ---------------------------------------------------------------------------------------------
+
+STATUS_TONES = {
+    AppointmentStatus.BOOKED: "primary",
+    AppointmentStatus.CONFIRMED: "primary",
+    AppointmentStatus.CHECKED_IN: "info",
+    AppointmentStatus.COMPLETED: "success",
+    AppointmentStatus.CANCELLED: "secondary",
+    AppointmentStatus.NO_SHOW: "danger",
+}
+
+
+def appointment_timeline_entries(patient: Patient) -> list[Any]:
+    """Every appointment of the patient, as timeline entries (one query).
+
+    Titles carry no clinical detail (treatment, practitioner, status), so receptionists see
+    them whole.
+    """
+    appointments = (
+        Appointment.objects.filter(patient=patient)
+        .select_related("practitioner", "treatment_type", "series")
+        .order_by("-starts_at")
+    )
+    entries = []
+    for appointment in appointments:
+        session = (
+            f", session {appointment.series_session_number} of "
+            f"{appointment.series.planned_sessions}"
+            if appointment.series_id and appointment.series_session_number
+            else ""
+        )
+        detail = f"With {appointment.practitioner}."
+        if appointment.status == AppointmentStatus.CANCELLED and appointment.cancellation_reason:
+            detail = f"Cancelled: {appointment.cancellation_reason}"
+        entries.append(
+            timeline.TimelineEntry(
+                at=appointment.starts_at,
+                kind="appointment",
+                title=(
+                    f"{appointment.treatment_type}{session}: "
+                    f"{appointment.get_status_display().lower()}"
+                    f"{' (overdue)' if appointment.overdue else ''}"
+                ),
+                detail=detail,
+                url=reverse("bookings:appointment_detail", args=[appointment.pk]),
+                tone=STATUS_TONES.get(appointment.status, "secondary"),
+            )
+        )
+    return entries
+
+
+def appointment_actions(patient: Patient, user: Any) -> list[Any]:
+    """ "Book an appointment" on the patient page, and "Book next session" per open series."""
+    from django.urls import reverse
+
+    from clinic import timeline
+
+    if not patient.is_active:
+        return []
+    actions = [
+        timeline.PatientAction(
+            label="Book an appointment",
+            url=f"{reverse('bookings:appointment_new')}?patient={patient.pk}",
+            primary=True,
+            order=20,
+        )
+    ]
+    return actions

@@ -63,11 +63,24 @@ CONSTRAINT_MESSAGES = {
 }
 
 
+# Locks are per practitioner, so two practitioners booking at once may both pick the same free
+# room; the loser's transaction fails on the room constraint and simply chooses again.
+ROOM_RACE_ATTEMPTS = 3
+
+
+def _constraint_name(error: IntegrityError) -> str:
+    cause = error.__cause__
+    return getattr(getattr(cause, "diag", None), "constraint_name", None) or ""
+
+
+def _is_room_race(error: IntegrityError) -> bool:
+    return _constraint_name(error) == "appointment_no_room_overlap"
+
+
 def _conflict_from_integrity(error: IntegrityError) -> BookingError:
     """Turn a constraint violation into the message a check would have given."""
     text = str(error)
-    cause = error.__cause__
-    constraint = getattr(getattr(cause, "diag", None), "constraint_name", None) or ""
+    constraint = _constraint_name(error)
     for name, message in CONSTRAINT_MESSAGES.items():
         if name == constraint or name in text:
             return SlotUnavailable(message)
@@ -103,7 +116,7 @@ def _lock(*, practitioner_ids: Sequence[int], patient_id: int) -> None:
 def _locked_appointment(appointment: Appointment | int) -> Appointment:
     pk = appointment if isinstance(appointment, int) else appointment.pk
     return (
-        Appointment.objects.select_for_update()
+        Appointment.objects.select_for_update(of=("self",))
         .select_related("patient", "practitioner", "room", "treatment_type", "series")
         .get(pk=pk)
     )
@@ -392,26 +405,30 @@ def appointment_book(
     ``booked_by`` is ``None`` when the patient books through a self-service link.
     """
     now = now or timezone.now()
-    try:
-        with transaction.atomic():
-            _lock(practitioner_ids=[practitioner.pk], patient_id=patient.pk)
-            return _book_locked(
-                patient=patient,
-                practitioner=practitioner,
-                treatment_type=treatment_type,
-                starts_at=starts_at,
-                booked_by=booked_by,
-                room=room,
-                series=series,
-                series_session_number=series_session_number,
-                duration_minutes=duration_minutes,
-                notes=notes,
-                spacing_override_reason=spacing_override_reason,
-                suitability_override_reason=suitability_override_reason,
-                now=now,
-            )
-    except IntegrityError as error:
-        raise _conflict_from_integrity(error) from error
+    for attempt in range(1, ROOM_RACE_ATTEMPTS + 1):
+        try:
+            with transaction.atomic():
+                _lock(practitioner_ids=[practitioner.pk], patient_id=patient.pk)
+                return _book_locked(
+                    patient=patient,
+                    practitioner=practitioner,
+                    treatment_type=treatment_type,
+                    starts_at=starts_at,
+                    booked_by=booked_by,
+                    room=room,
+                    series=series,
+                    series_session_number=series_session_number,
+                    duration_minutes=duration_minutes,
+                    notes=notes,
+                    spacing_override_reason=spacing_override_reason,
+                    suitability_override_reason=suitability_override_reason,
+                    now=now,
+                )
+        except IntegrityError as error:
+            if room is None and attempt < ROOM_RACE_ATTEMPTS and _is_room_race(error):
+                continue  # another practitioner took the room we picked: pick again
+            raise _conflict_from_integrity(error) from error
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def appointment_reschedule(

@@ -13,11 +13,13 @@ from zoneinfo import ZoneInfo
 
 from bookings.models import BookingSettings, WorkingHours
 from clinic.models import OpeningHours, Patient, Practitioner, Room
+from treatments.catalogue import DEFAULT_TREATMENT_TYPES
 from treatments.choices import SeriesStatus
 from treatments.models import TreatmentSeries, TreatmentSession, TreatmentType
 from treatments.services.assessments import AssessmentDetails, assessment_record
 
 LONDON = ZoneInfo("Europe/London")
+CRYSTAL = "Crystal microdermabrasion"
 MONDAY = dt.date(2026, 3, 23)
 
 
@@ -51,7 +53,9 @@ def working_week(practitioner: Practitioner, *, weekdays: Iterable[int] = range(
 
 def crystal_with_room(room_name: str = "Room 1") -> TreatmentType:
     """Crystal microdermabrasion (30 min + 10 min cleanup) hosted in one room."""
-    treatment_type = TreatmentType.objects.get(name="Crystal microdermabrasion")
+    # The catalogue comes from a data migration; transactional tests flush it, so re-create.
+    defaults = next(entry for entry in DEFAULT_TREATMENT_TYPES if entry["name"] == CRYSTAL)
+    treatment_type, _ = TreatmentType.objects.get_or_create(name=CRYSTAL, defaults=defaults)
     room, _ = Room.objects.get_or_create(name=room_name)
     treatment_type.rooms.add(room)
     return treatment_type
