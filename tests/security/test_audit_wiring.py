@@ -57,3 +57,42 @@ def test_booking_and_moving_an_appointment_are_audited_with_before_and_after(
     assert audit.decoded(cancelled.after) == {"status": "cancelled"}
     assert "Patient unwell" in cancelled.detail
     assert audit.verify_chain().ok
+
+
+def test_logging_signing_and_amending_a_session_are_audited(practitioner: Any, patient: Any):
+    from tests.treatments.series_support import london, log, plan, record
+    from treatments.services.sessions import session_amend, session_sign
+
+    series = plan(patient, practitioner, start_on=london(2026, 3, 2).date())
+    session = log(series, practitioner, london(2026, 3, 2, 10), notes="First visit")
+    session_sign(session=session, by=practitioner.user, now=london(2026, 3, 2, 11))
+    session_amend(
+        session=session,
+        record=record(practitioner, london(2026, 3, 2, 10), notes="First visit, mild flush"),
+        reason="Forgot the flush",
+        by=practitioner.user,
+        now=london(2026, 3, 3, 9),
+    )
+
+    logged, signed, amended = _entries("treatments.treatmentsession")
+    assert [logged.action, signed.action, amended.action] == ["create", "sign", "amend"]
+    assert {logged.patient_id, signed.patient_id, amended.patient_id} == {patient.pk}
+    assert audit.decoded(amended.before) == {"notes": "First visit"}
+    assert audit.decoded(amended.after) == {"notes": "First visit, mild flush"}
+    assert amended.detail == "Reason: Forgot the flush"
+    (note,) = _entries("treatments.aftercarenote")
+    assert (note.action, note.patient_id) == (AuditAction.CREATE, patient.pk)
+    assert audit.verify_chain().ok
+
+
+def test_discarding_a_draft_session_is_audited_with_what_it_held(practitioner: Any, patient: Any):
+    from tests.treatments.series_support import london, log, plan
+    from treatments.services.sessions import session_discard
+
+    series = plan(patient, practitioner, start_on=london(2026, 3, 2).date())
+    session = log(series, practitioner, london(2026, 3, 2, 10), notes="Logged on the wrong file")
+    session_discard(session=session)
+
+    deleted = _entries("treatments.treatmentsession")[-1]
+    assert deleted.action == AuditAction.DELETE
+    assert audit.decoded(deleted.before)["notes"] == "Logged on the wrong file"

@@ -22,7 +22,8 @@ from typing import Any
 
 from django.db import transaction
 
-from clinic.models import Practitioner
+from clinic import audit
+from clinic.models import AuditAction, Practitioner
 from clinic.roles import Role, has_role
 from treatments import rules
 from treatments.choices import Redness, SeriesStatus, TreatedArea
@@ -285,6 +286,12 @@ def session_log(
     )
     if appointment is not None:
         _link_appointment(session=session, appointment=appointment)
+    audit.record(
+        action=AuditAction.CREATE,
+        obj=session,
+        patient_id=series.patient_id,
+        after=audit.snapshot(session),
+    )
     return LoggedSession(session=session, spacing=spacing)
 
 
@@ -303,6 +310,7 @@ def session_update_draft(
         raise SessionError(
             f"Session {session.number} is signed: change it with an amendment, giving a reason."
         )
+    before = audit.snapshot(session)
     previous = series.sessions.filter(number__lt=session.number).order_by("-number").first()
     values = _clean_record(
         record,
@@ -324,6 +332,13 @@ def session_update_draft(
     session.spacing_override_reason = spacing_override_reason.strip() if spacing.overridden else ""
     session.aftercare_additions = record.aftercare_additions.strip()
     session.save()
+    audit.record(
+        action=AuditAction.CHANGE,
+        obj=session,
+        patient_id=series.patient_id,
+        before=before,
+        after=audit.snapshot(session),
+    )
     return LoggedSession(session=session, spacing=spacing)
 
 
@@ -331,9 +346,15 @@ def session_update_draft(
 def session_discard(*, session: TreatmentSession) -> None:
     """Delete a session logged by mistake. Only an unsigned draft can go; an appointment
     linked to it is unlinked (and stays booked)."""
-    _series, session = _lock_session(session)
+    series, session = _lock_session(session)
     if session.signed_at is not None:
         raise SessionError("A signed session cannot be discarded; amend it instead.")
+    audit.record(
+        action=AuditAction.DELETE,
+        obj=session,
+        patient_id=series.patient_id,
+        before=audit.snapshot(session),
+    )
     appointment = getattr(session, "appointment", None)
     if appointment is not None:
         appointment.treatment_session = None
@@ -390,6 +411,13 @@ def session_sign(*, session: TreatmentSession, by: Any, now: datetime) -> Afterc
         template_text=series.treatment_type.aftercare_template,
         practitioner_additions=session.aftercare_additions,
         status=AftercareStatus.PENDING if series.patient.email else AftercareStatus.NOT_SENT,
+    )
+    audit.record(action=AuditAction.SIGN, obj=session, patient_id=series.patient_id)
+    audit.record(
+        action=AuditAction.CREATE,
+        obj=note,
+        patient_id=series.patient_id,
+        after=audit.snapshot(note),
     )
     _refresh_series_after_signing(series, session)
     return note
@@ -483,6 +511,14 @@ def session_amend(
     # The trigger lets a signed row change only when this count moves in the same UPDATE.
     session.amendment_count += 1
     session.save(update_fields=[*update_fields, "amendment_count"])
+    audit.record(
+        action=AuditAction.AMEND,
+        obj=session,
+        patient_id=series.patient_id,
+        before={name: change["before"] for name, change in changes.items()},
+        after={name: change["after"] for name, change in changes.items()},
+        detail=f"Reason: {reason}",
+    )
     if "performed_at" in changes:
         _refresh_series_after_signing_dates(series)
     return amendment
