@@ -60,7 +60,7 @@ def test_booking_and_moving_an_appointment_are_audited_with_before_and_after(
 
 
 def test_logging_signing_and_amending_a_session_are_audited(practitioner: Any, patient: Any):
-    from tests.treatments.series_support import london, log, plan, record
+    from tests.treatments.series_support import log, london, plan, record
     from treatments.services.sessions import session_amend, session_sign
 
     series = plan(patient, practitioner, start_on=london(2026, 3, 2).date())
@@ -86,7 +86,7 @@ def test_logging_signing_and_amending_a_session_are_audited(practitioner: Any, p
 
 
 def test_discarding_a_draft_session_is_audited_with_what_it_held(practitioner: Any, patient: Any):
-    from tests.treatments.series_support import london, log, plan
+    from tests.treatments.series_support import log, london, plan
     from treatments.services.sessions import session_discard
 
     series = plan(patient, practitioner, start_on=london(2026, 3, 2).date())
