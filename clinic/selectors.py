@@ -5,11 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.paginator import Page, Paginator
 from django.db import models
 from django.db.models import Prefetch, Q, QuerySet
+from django.db.models.functions import Lower
+from django.utils.functional import cached_property
 
 from clinic.models import MessageStatus, OutboundMessage, Patient, normalise_for_search
 from clinic.timeline import TimelineEntry
@@ -76,8 +80,15 @@ def parse_patient_query(raw: str) -> PatientQuery:
     return PatientQuery(text=text, fragments=fragments, too_short=too_short)
 
 
-def patient_list(*, query: PatientQuery, status: str = PatientStatus.ACTIVE) -> QuerySet[Patient]:
-    """Patients matching the search, in name order: one query (plus one to count a page).
+NAME_ORDER = ("family_name", "given_name", "id")
+# Up to this many matches, sort the matches themselves; beyond it, walk the name index.
+SORT_MATCHES_UP_TO = 5000
+
+
+def patient_matches(
+    *, query: PatientQuery, status: str = PatientStatus.ACTIVE
+) -> QuerySet[Patient]:
+    """Patients matching the search, unordered (see :func:`patient_list` for the order).
 
     ``search_text`` is already lower-case and accent-free, so a plain ``contains`` (``LIKE``)
     is case- and accent-insensitive here, and on PostgreSQL it is answered from the
@@ -93,7 +104,42 @@ def patient_list(*, query: PatientQuery, status: str = PatientStatus.ACTIVE) -> 
         return patients.none()
     for fragment in query.fragments:
         patients = patients.filter(search_text__contains=fragment)
-    return patients.order_by("family_name", "given_name", "id")
+    return patients
+
+
+def patient_list(
+    *, query: PatientQuery, status: str = PatientStatus.ACTIVE, matches: int | None = None
+) -> QuerySet[Patient]:
+    """Matching patients in name order, one query.
+
+    How PostgreSQL should find the first page depends on how many patients match, which
+    the pager counts first anyway (pass it as ``matches``). Few matches (a name, a phone
+    number): fetch them through the trigram index and sort them, ordering by an expression
+    no index provides; ordered by the name index instead, the planner would walk it hoping
+    to meet 25 matches early and read half the table for "martinez". Many matches ("ma",
+    blank): walk the name index, which meets 25 matches almost at once.
+    """
+    patients = patient_matches(query=query, status=status)
+    if not query.fragments or (matches is not None and matches > SORT_MATCHES_UP_TO):
+        return patients.order_by(*NAME_ORDER)
+    return patients.order_by(Lower("family_name"), Lower("given_name"), "id")
+
+
+class _CountedPaginator(Paginator):
+    def __init__(self, object_list: Any, per_page: int, *, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self._known_count
+
+
+def patient_page(*, query: PatientQuery, status: str, page_number: Any, per_page: int = 25) -> Page:
+    """One page of the patient list: a COUNT, then the page (two queries)."""
+    matches = patient_matches(query=query, status=status).count()
+    patients = patient_list(query=query, status=status, matches=matches)
+    return _CountedPaginator(patients, per_page, count=matches).get_page(page_number)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -43,8 +42,12 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     form = PatientSearchForm(request.GET or None)
     query = selectors.parse_patient_query(form.cleaned_query() if form.is_bound else "")
     status = form.cleaned_status() if form.is_bound else selectors.PatientStatus.ACTIVE
-    patients = selectors.patient_list(query=query, status=status)
-    page = Paginator(patients, PATIENTS_PER_PAGE).get_page(request.GET.get("page"))
+    page = selectors.patient_page(
+        query=query,
+        status=status,
+        page_number=request.GET.get("page"),
+        per_page=PATIENTS_PER_PAGE,
+    )
     today = services.clinic_today()
     rows = [(patient, patient.is_reassessment_due(today)) for patient in page.object_list]
     context = {

@@ -291,7 +291,7 @@ def assessment_page(assessment: SkinAssessment, *, today: dt.date | None = None)
                     before=_describe_change(name, change["before"]),
                     after=_describe_change(name, change["after"]),
                 )
-                for name, change in amendment.changes.items()
+                for name, change in sorted(amendment.changes.items(), key=_field_order)
             ),
         )
         for amendment in amendments
@@ -309,6 +309,12 @@ def assessment_page(assessment: SkinAssessment, *, today: dt.date | None = None)
             max_age_days=settings.REASSESSMENT_AFTER_DAYS,
         ),
     )
+
+
+def _field_order(item: tuple[str, Any]) -> int:
+    """Form order, the screening last (PostgreSQL's jsonb does not keep key order)."""
+    names = list(FIELD_LABELS)
+    return names.index(item[0]) if item[0] in names else len(names)
 
 
 def _describe_change(name: str, value: Any) -> str:
