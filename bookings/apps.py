@@ -14,3 +14,8 @@ class BookingsConfig(AppConfig):
         # The patient page shows appointments and offers "Book an appointment".
         timeline.register_entries("bookings.appointments", selectors.appointment_timeline_entries)
         timeline.register_actions("bookings.appointments", selectors.appointment_actions)
+
+        from bookings.privacy import PROVIDER
+        from clinic import privacy
+
+        privacy.register_provider(PROVIDER)

@@ -33,3 +33,8 @@ class TreatmentsConfig(AppConfig):
 
         timeline.register_entries("treatments.series", selectors_series.series_timeline_entries)
         timeline.register_actions("treatments.series", selectors_series.series_actions)
+
+        from clinic import privacy
+        from treatments.privacy import PROVIDER
+
+        privacy.register_provider(PROVIDER)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -146,3 +147,56 @@ def test_a_registered_provider_exports_and_erases_its_part(patient: Any):
         privacy._providers.pop("test_extra", None)
     assert calls == ["erase"]
     assert counts["test_extra_notes_blanked"] == 1
+
+
+def test_erasure_keeps_clinical_records_cancels_what_is_booked_and_sends_nothing(
+    practitioner: Any, patient: Any, time_machine: Any
+):
+    from django.core import mail
+
+    from bookings import reminders
+    from bookings.models import Appointment, AppointmentStatus
+    from bookings.services import appointment_book
+    from tests.bookings.builders import MONDAY, crystal_with_room, local, open_clinic, working_week
+    from tests.treatments.series_support import log_and_sign, plan
+    from treatments.models import TreatmentSession
+
+    time_machine.move_to(local(MONDAY, 8), tick=False)
+    open_clinic()
+    working_week(practitioner)
+    series = plan(patient, practitioner, start_on=MONDAY - dt.timedelta(days=21))
+    session = log_and_sign(
+        series, practitioner, local(MONDAY - dt.timedelta(days=21), 10), notes="Mild erythema"
+    )
+    appointment = appointment_book(
+        patient=patient,
+        practitioner=practitioner,
+        treatment_type=crystal_with_room(),
+        starts_at=local(MONDAY + dt.timedelta(days=2), 10),
+        booked_by=None,
+        notes="Prefers Zoë, not Zoe",
+    )
+    assert AuditEntry.objects.filter(object_type="treatments.treatmentsession").exists()
+
+    counts = privacy.patient_erase(patient_id=patient.pk)
+
+    assert counts["bookings_appointments_cancelled"] == 1
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.CANCELLED
+    assert appointment.notes == ""
+    # The clinical record stays, detached from the identity, with its audit values.
+    session = TreatmentSession.objects.get(pk=session.pk)
+    assert session.notes == "Mild erythema"
+    session_entries = AuditEntry.objects.filter(object_type="treatments.treatmentsession")
+    assert all(entry.redacted_at is None for entry in session_entries)
+    booking_entries = AuditEntry.objects.filter(object_type="bookings.appointment")
+    assert booking_entries.count() == 2  # booked, then cancelled by the erasure
+    assert all(entry.redacted_at is not None for entry in booking_entries)
+    assert not AuditEntry.objects.filter(after__contains="Prefers").exists()
+    # Every sweep now passes the patient by.
+    mail.outbox.clear()
+    sent_ids = reminders.sweep_all(now=local(MONDAY + dt.timedelta(days=1), 10))
+    assert not OutboundMessage.objects.filter(pk__in=sent_ids, patient=patient).exists()
+    assert all("zoe@patients.example" not in message.to for message in mail.outbox)
+    assert Appointment.objects.filter(patient=patient).count() == 1
+    assert audit.verify_chain().ok
