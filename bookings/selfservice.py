@@ -179,7 +179,10 @@ def _offer(
     days = []
     for slot_day in found.days:
         offered = OfferedDay(slot_day.day)
-        for _, options in slot_day.times:
+        by_start: dict[dt.datetime, list[Any]] = {}
+        for option in slot_day.options:
+            by_start.setdefault(option.starts_at, []).append(option)
+        for _, options in sorted(by_start.items()):
             option = next(
                 (o for o in options if o.practitioner.pk == preferred_practitioner_id),
                 options[0],

@@ -29,6 +29,8 @@ from bookings.selfservice import LinkState
 from treatments.rules import DomainError, format_long_date
 
 PUBLIC_METHODS = ["GET", "HEAD", "POST"]
+# Templates would call an Enum class; a plain mapping reads as ``states.OPEN``.
+LINK_STATES = {state.name: state.value for state in LinkState}
 
 
 def _expired(request: HttpRequest) -> HttpResponse:
@@ -80,7 +82,7 @@ def _appointment_page(
     context = {
         **_appointment_context(linked.appointment),
         "state": linked.state,
-        "states": LinkState,
+        "states": LINK_STATES,
         "error": error,
         "too_late": selfservice.within_cancel_notice(linked.appointment, now=now),
         "notice_hours": settings.SELF_SERVICE_CANCEL_NOTICE_HOURS,
@@ -174,7 +176,7 @@ def pick(request: HttpRequest, token: str) -> HttpResponse:
         "given_name": series.patient.given_name,
         "treatment": series.treatment_type.name,
         "state": linked.state,
-        "states": LinkState,
+        "states": LINK_STATES,
         "error": error,
         "window_first": format_long_date(linked.window_first_day)
         if linked.window_first_day

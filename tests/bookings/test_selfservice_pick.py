@@ -1,0 +1,169 @@
+"""'Pick my next session': free times inside the series window only, booked through the
+booking service with its conflict and spacing rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from bookings import links
+from bookings.models import Appointment, AppointmentStatus
+from bookings.selfservice import slot_value
+from bookings.services.appointments import appointment_book
+from tests.bookings.messaging_support import (
+    at,
+    local,
+    open_clinic,
+    sent_to,
+    series_after_sessions,
+    sweep,
+)
+from tests.factories import PatientFactory, treatment_type
+from treatments.services.sessions import SessionRecord, session_log, session_sign
+
+pytestmark = pytest.mark.django_db
+
+# One session on Monday 4 May 2026: the next may be from 18 May to 1 June.
+FIRST_SESSION = local(2026, 5, 4, 10)
+OPENED_AT = local(2026, 5, 20, 20, 30)  # too late for a time today
+
+
+@pytest.fixture
+def series(practitioner: Any, patient: Any) -> Any:
+    open_clinic(practitioner)
+    return series_after_sessions(patient, practitioner, [FIRST_SESSION])
+
+
+def pick_path(series: Any) -> str:
+    return urlsplit(
+        links.pick_link(series_id=series.pk, last_session_on=series.last_session_on)
+    ).path
+
+
+def visit(client: Any, url: str, *, when: dt.datetime = OPENED_AT, data: Any = None) -> Any:
+    with at(when):
+        if data is None:
+            return client.get(url)
+        return client.post(url, data, follow=True)
+
+
+def test_only_free_times_inside_the_series_window_are_offered(client, series):
+    page = visit(client, pick_path(series))
+
+    days = [day["day"] for day in page.context["days"]]
+    assert days
+    assert min(days) == dt.date(2026, 5, 21)  # today's last times are inside the notice
+    assert max(days) == dt.date(2026, 6, 1)  # the window's last day
+    content = page.content.decode()
+    assert "Wednesday 20 May 2026" in content  # the window as the patient sees it
+    assert "Monday 1 June 2026" in content
+
+
+def test_picking_a_time_books_the_next_session_of_the_series(client, series, patient):
+    url = pick_path(series)
+    chosen = slot_value(local(2026, 5, 27, 11), series.planned_by_id)
+
+    done = visit(client, url, data={"slot": chosen})
+
+    appointment = Appointment.objects.get(series=series, status=AppointmentStatus.BOOKED)
+    assert appointment.starts_at == local(2026, 5, 27, 11)
+    assert appointment.series_session_number == 2
+    assert appointment.booked_by is None
+    assert "Your next session is booked" in done.content.decode()
+    assert "booked for <strong>Wednesday 27 May 2026 at 11:00</strong>" in done.content.decode()
+    # The confirmation follows; the closing follow-up never goes.
+    sweep(local(2026, 5, 20, 20, 35))
+    sweep(local(2026, 5, 25, 9))
+    subjects = [message.subject for message in sent_to(patient.email)]
+    assert "Your appointment on Wednesday 27 May 2026 at 11:00 is booked" in subjects
+    assert not any(subject.startswith("Last days") for subject in subjects)
+
+
+def test_a_time_outside_the_window_is_refused_even_if_free(client, series):
+    too_late = slot_value(local(2026, 6, 3, 11), series.planned_by_id)
+
+    response = visit(client, pick_path(series), data={"slot": too_late})
+
+    assert "Please pick one of the times shown." in response.content.decode()
+    assert not Appointment.objects.filter(series=series).exists()
+
+
+def test_a_time_before_the_spacing_minimum_is_refused(client, practitioner, patient):
+    open_clinic(practitioner)
+    series = series_after_sessions(patient, practitioner, [FIRST_SESSION])
+    too_soon = slot_value(local(2026, 5, 15, 11), practitioner.pk)
+
+    response = visit(client, pick_path(series), when=local(2026, 5, 12, 9), data={"slot": too_soon})
+
+    assert not Appointment.objects.filter(series=series).exists()
+    assert "Please pick one of the times shown." in response.content.decode()
+
+
+def test_a_time_taken_meanwhile_is_explained_and_nothing_is_booked(client, series, practitioner):
+    with at(OPENED_AT):
+        appointment_book(
+            patient=PatientFactory(),
+            practitioner=practitioner,
+            treatment_type=treatment_type(),
+            starts_at=local(2026, 5, 27, 11),
+        )
+
+    response = visit(
+        client,
+        pick_path(series),
+        data={"slot": slot_value(local(2026, 5, 27, 11), practitioner.pk)},
+    )
+
+    assert response.context["error"]
+    assert not Appointment.objects.filter(series=series).exists()
+
+
+def test_a_used_pick_link_shows_the_booked_session(client, series):
+    url = pick_path(series)
+    visit(client, url, data={"slot": slot_value(local(2026, 5, 27, 11), series.planned_by_id)})
+
+    again = visit(client, url, when=OPENED_AT + dt.timedelta(days=1))
+
+    assert "Your next session is booked for" in again.content.decode()
+    assert again.context["days"] == []
+
+
+def test_a_pick_link_from_before_the_last_session_is_out_of_date(client, practitioner, patient):
+    open_clinic(practitioner)
+    series = series_after_sessions(patient, practitioner, [FIRST_SESSION])
+    old_url = pick_path(series)
+    series = series_after_sessions_more(series, practitioner, local(2026, 5, 25, 10))
+
+    response = visit(client, old_url, when=local(2026, 5, 26, 9))
+
+    assert "This link is out of date" in response.content.decode()
+    assert response.context["days"] == []
+
+
+def series_after_sessions_more(series: Any, practitioner: Any, performed_at: dt.datetime) -> Any:
+    signed_at = performed_at + dt.timedelta(minutes=40)
+    with at(signed_at):
+        logged = session_log(
+            series=series,
+            record=SessionRecord(
+                practitioner=practitioner,
+                performed_at=performed_at,
+                areas=["face"],
+                parameters={"intensity": 4, "vacuum": 4, "crystal_flow": 3, "passes": 2},
+                duration_minutes=30,
+            ),
+            by=practitioner.user,
+            now=signed_at,
+        )
+        session_sign(session=logged.session, by=practitioner.user, now=signed_at)
+    series.refresh_from_db()
+    return series
+
+
+def test_a_tampered_pick_link_is_a_404(client, series):
+    url = pick_path(series)
+    response = visit(client, url[:-5] + "xxxx/")
+    assert response.status_code == 404
