@@ -34,12 +34,12 @@ from treatments.models import (
     AftercareNote,
     AftercareStatus,
     Amendment,
-    SkinAssessment,
     TreatmentSeries,
     TreatmentSession,
     TreatmentType,
 )
 from treatments.parameters import ParameterSpec, SchemaError
+from treatments.selectors import latest_screening
 
 MAINTENANCE_DATES_SHOWN = 3
 OPEN_SERIES_STATUSES = (SeriesStatus.PLANNED, SeriesStatus.ACTIVE)
@@ -64,29 +64,10 @@ def local_day(moment: datetime) -> date:
 # --------------------------------------------------------------------------------------------
 
 
-def assessment_facts(assessment: SkinAssessment) -> rules.AssessmentFacts:
-    return rules.AssessmentFacts(
-        assessed_on=assessment.assessed_on,
-        fitzpatrick=assessment.fitzpatrick,
-        skin_type=assessment.skin_type,
-        concerns=dict(assessment.concerns or {}),
-        scar_type=assessment.scar_type,
-        contraindications=frozenset(assessment.contraindications or ()),
-        surgery_on=assessment.surgery_on,
-        other_contraindication=assessment.other_contraindication,
-    )
-
-
-def latest_assessment(patient: Patient) -> SkinAssessment | None:
-    """The patient's most recent skin assessment (one query)."""
-    return SkinAssessment.objects.filter(patient=patient).order_by("-assessed_on", "-id").first()
-
-
-def screening_of(assessment: SkinAssessment | None, *, today: date) -> rules.Screening | None:
-    """Screen an assessment as of today (surgery dates age), ``None`` without an assessment."""
-    if assessment is None:
-        return None
-    return rules.screen_assessment(assessment_facts(assessment), today=today)
+def current_screening(patient: Patient, *, today: date | None = None) -> rules.Screening | None:
+    """The screening of the patient's latest assessment, as the patient's badge shows it
+    (``None`` without an assessment). One query."""
+    return latest_screening(patient, today=today or clinic_today()).screening
 
 
 # --------------------------------------------------------------------------------------------

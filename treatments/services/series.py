@@ -23,7 +23,8 @@ from clinic.roles import Role, has_role
 from treatments import rules
 from treatments.choices import Concern, SeriesStatus, Suitability
 from treatments.models import SkinAssessment, TreatmentSeries, TreatmentType
-from treatments.selectors_series import OPEN_SERIES_STATUSES, latest_assessment, screening_of
+from treatments.selectors import latest_screening
+from treatments.selectors_series import OPEN_SERIES_STATUSES
 
 MAX_PLANNED_SESSIONS = 30
 PLAN_AHEAD_DAYS = 366
@@ -68,15 +69,13 @@ class PlanningContext:
         )
 
 
-def planning_context(*, patient: Patient, today: date, max_age_days: int = 183) -> PlanningContext:
-    assessment = latest_assessment(patient)
+def planning_context(*, patient: Patient, today: date) -> PlanningContext:
+    """The latest assessment and its screening as recorded (what the patient's badge shows)."""
+    latest = latest_screening(patient, today=today)
     return PlanningContext(
-        assessment=assessment,
-        screening=screening_of(assessment, today=today),
-        reassessment_due=assessment is not None
-        and rules.reassessment_due(
-            assessed_on=assessment.assessed_on, today=today, max_age_days=max_age_days
-        ),
+        assessment=latest.assessment,
+        screening=latest.screening,
+        reassessment_due=latest.reassessment_due,
     )
 
 

@@ -21,8 +21,7 @@ from treatments.models import TreatmentSeries, TreatmentType
 from treatments.selectors_series import (
     NextStatus,
     clinic_today,
-    latest_assessment,
-    screening_of,
+    current_screening,
     series_list,
     series_page,
     series_progress,
@@ -167,7 +166,7 @@ def series_detail(request: HttpRequest, series_id: int) -> HttpResponse:
                 "trend": session_trend(series, sessions),
                 "draft": next((s for s in sessions if s.signed_at is None), None),
                 "signed_count": len(signed),
-                "screening": screening_of(latest_assessment(series.patient), today=today),
+                "screening": current_screening(series.patient, today=today),
                 "can_log": series.status != SeriesStatus.STOPPED,
             }
         )

@@ -27,9 +27,8 @@ from treatments.models import TreatmentSeries, TreatmentSession
 from treatments.selectors_series import (
     clinic_today,
     clinic_zone,
+    current_screening,
     draft_session,
-    latest_assessment,
-    screening_of,
     series_page,
     series_progress,
     session_page,
@@ -94,7 +93,7 @@ def _apply_refusal(form: SessionForm, error: rules.DomainError) -> None:
 def _clinical_context(series: TreatmentSeries) -> dict[str, Any]:
     """What a practitioner needs in view while logging: screening advice and the window."""
     today = clinic_today()
-    screening = screening_of(latest_assessment(series.patient), today=today)
+    screening = current_screening(series.patient, today=today)
     return {
         "series": series,
         "patient_url": patient_page_url(series.patient),

@@ -1,0 +1,104 @@
+"""A session logged for a booked appointment is tied to it, for the calendar and the due list."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from bookings.models import Appointment
+from tests.factories import PatientFactory, RoomFactory
+from tests.treatments.series_support import london, plan, record
+from treatments.services.sessions import (
+    SessionError,
+    session_discard,
+    session_link_appointment,
+    session_log,
+    session_sign,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def appointment_for(patient: Any, practitioner: Any, series: Any) -> Appointment:
+    starts = london(2026, 3, 2, 10)
+    return Appointment.objects.create(
+        patient=patient,
+        practitioner=practitioner,
+        room=RoomFactory(name="Room 1"),
+        treatment_type=series.treatment_type,
+        series=series,
+        series_session_number=1,
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(minutes=30),
+        blocked_until=starts + dt.timedelta(minutes=40),
+    )
+
+
+@pytest.fixture
+def series(patient: Any, practitioner: Any) -> Any:
+    return plan(patient, practitioner, start_on=dt.date(2026, 3, 2))
+
+
+def _log(series: Any, practitioner: Any, appointment: Any = None) -> Any:
+    return session_log(
+        series=series,
+        record=record(practitioner, london(2026, 3, 2, 10)),
+        by=practitioner.user,
+        now=london(2026, 3, 2, 11),
+        appointment=appointment,
+    ).session
+
+
+def test_logging_a_session_for_an_appointment_links_the_two(
+    series: Any, practitioner: Any, patient: Any
+) -> None:
+    appointment = appointment_for(patient, practitioner, series)
+
+    session = _log(series, practitioner, appointment)
+    appointment.refresh_from_db()
+
+    assert appointment.treatment_session == session
+
+
+def test_an_appointment_of_another_patient_is_not_linked(series: Any, practitioner: Any) -> None:
+    other = PatientFactory()
+    appointment = appointment_for(
+        other, practitioner, plan(other, practitioner, start_on=dt.date(2026, 3, 2))
+    )
+
+    with pytest.raises(SessionError, match="another patient"):
+        _log(series, practitioner, appointment)
+    assert not series.sessions.exists()
+
+
+def test_an_appointment_already_holding_a_session_is_not_linked_twice(
+    series: Any, practitioner: Any, patient: Any
+) -> None:
+    appointment = appointment_for(patient, practitioner, series)
+    first = _log(series, practitioner, appointment)
+    session_sign(session=first, by=practitioner.user, now=london(2026, 3, 2, 11))
+    second = session_log(
+        series=series,
+        record=record(practitioner, london(2026, 3, 16, 10)),
+        by=practitioner.user,
+        now=london(2026, 3, 16, 11),
+    ).session
+
+    with pytest.raises(SessionError, match="already has a session logged against it"):
+        session_link_appointment(session=second, appointment=appointment)
+
+
+def test_discarding_a_draft_frees_its_appointment_for_the_corrected_session(
+    series: Any, practitioner: Any, patient: Any
+) -> None:
+    appointment = appointment_for(patient, practitioner, series)
+    session_discard(session=_log(series, practitioner, appointment))
+    appointment.refresh_from_db()
+
+    corrected = _log(series, practitioner)
+    session_link_appointment(session=corrected, appointment=appointment)
+    appointment.refresh_from_db()
+
+    assert appointment.treatment_session == corrected
