@@ -316,11 +316,7 @@ class Command(BaseCommand):
                 practitioner=rng.choice(practitioners),
                 performed_at=performed_local,
                 areas=["face"] if rng.random() < 0.7 else ["face", "neck"],
-                parameters={
-                    "intensity": rng.randrange(3, 7),
-                    "vacuum": rng.randrange(3, 7),
-                    "passes": rng.randrange(1, 4),
-                },
+                parameters=self._settings(treatment_type, number, rng),
                 duration_minutes=30,
                 redness=rng.choice(["none", "mild", "mild", "moderate"]),
                 comfort=rng.randrange(3, 6),
@@ -331,11 +327,24 @@ class Command(BaseCommand):
                 session=session,
                 template_text=treatment_type.aftercare_template,
                 status="sent",
+                sent_at=performed_local + dt.timedelta(hours=1),
             )
         series.completed_sessions = done
         series.last_session_on = performed_local.date()
         series.save(update_fields=["completed_sessions", "last_session_on"])
         return series
+
+    @staticmethod
+    def _settings(treatment_type: TreatmentType, number: int, rng: random.Random) -> dict[str, Any]:
+        """Values for every parameter the type records, intensity creeping up over the series."""
+        values: dict[str, Any] = {}
+        for spec in treatment_type.parameter_specs:
+            if spec.choices:
+                values[spec.name] = spec.choices[min(number, len(spec.choices)) - 1]
+            elif spec.minimum is not None and spec.maximum is not None:
+                low, high = int(spec.minimum), int(spec.maximum)
+                values[spec.name] = max(low, min(high, low + number + rng.randrange(0, 2)))
+        return values
 
     def _appointments(
         self,
