@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.urls import reverse
 
 from bookings import calendar as grid
@@ -705,22 +705,22 @@ class DueList:
 
 def due_series(*, today: date, now: datetime, page_number: Any = 1, per_page: int = 25) -> DueList:
     """Open series with no future active appointment whose next window is open, closing or
-    past, most urgent first (three queries, however many series)."""
+    past, most urgent first (two queries, however many series)."""
     tz = clinic_tz()
     future = Appointment.objects.filter(
         series=OuterRef("pk"), status__in=ACTIVE_STATUSES, starts_at__gte=now
     )
+    held = Appointment.objects.filter(series=OuterRef("pk"), status__in=SESSION_HOLDING_STATUSES)
     candidates = (
         TreatmentSeries.objects.filter(status__in=OPEN_SERIES_STATUSES)
         .filter(~Exists(future))
+        # Per-series subqueries on the (series, status) index rather than MAX() over a join:
+        # the join made PostgreSQL read every series appointment ever booked (150,000 rows,
+        # 180 ms at four years of history) to group the few hundred open series.
         .annotate(
-            last_visit_at=Max(
-                "appointments__starts_at",
-                filter=Q(appointments__status__in=SESSION_HOLDING_STATUSES),
-            ),
-            highest_booked=Max(
-                "appointments__series_session_number",
-                filter=Q(appointments__status__in=SESSION_HOLDING_STATUSES),
+            last_visit_at=Subquery(held.order_by("-starts_at").values("starts_at")[:1]),
+            highest_booked=Subquery(
+                held.order_by("-series_session_number").values("series_session_number")[:1]
             ),
         )
         .values_list(

@@ -123,6 +123,10 @@ class Env:
         config["ENGINE"] = "django.db.backends.postgresql"
         config.setdefault("CONN_MAX_AGE", 60)
         config["CONN_HEALTH_CHECKS"] = True
+        # The app runs short queries: PostgreSQL's JIT compiles for 20-250 ms whenever a plan's
+        # estimated cost passes jit_above_cost, far more than it can save (make bench showed
+        # it on the calendar and due-list queries). A URL's own ?options=... wins.
+        config.setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
         return config
 
     def email(self, name: str, *, default_dir: Path) -> dict[str, Any]:
