@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import models
+from django.db import IntegrityError, models
 from django.db.models import F, Q
 
 from clinic.models import Patient, Practitioner, Room
@@ -83,6 +83,29 @@ class TreatmentType(models.Model):
         }
 
 
+class SignedRecordLocked(IntegrityError):
+    """A bulk write tried to change or delete a signed clinical record (refused before the
+    database trigger would refuse it, with a message that says why)."""
+
+
+class SignedRecordQuerySet(models.QuerySet):
+    """Bulk ``update()``/``delete()`` cannot touch signed rows (the last line before the
+    database trigger): a signed record changes only through its amendment service, which
+    moves ``amendment_count`` in the same write."""
+
+    def update(self, **kwargs: object) -> int:
+        if "amendment_count" not in kwargs and self.filter(signed_at__isnull=False).exists():
+            raise SignedRecordLocked(
+                "Signed clinical records cannot be changed in bulk; amend them one by one."
+            )
+        return super().update(**kwargs)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        if self.filter(signed_at__isnull=False).exists():
+            raise SignedRecordLocked("Signed clinical records cannot be deleted.")
+        return super().delete()
+
+
 class SkinAssessment(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="assessments")
     practitioner = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="+")
@@ -113,6 +136,8 @@ class SkinAssessment(models.Model):
     # other update of a signed row.
     amendment_count = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SignedRecordQuerySet.as_manager()
 
     class Meta:
         ordering = ["-assessed_on", "-id"]
@@ -219,6 +244,8 @@ class TreatmentSession(models.Model):
     # with it, and a database trigger refuses any other update of a signed row.
     amendment_count = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SignedRecordQuerySet.as_manager()
 
     class Meta:
         ordering = ["series", "number"]
