@@ -36,7 +36,7 @@ def assessment_form(**changes: Any) -> dict[str, Any]:
         "medications": "",
         "allergies": "",
         "notes": "",
-        "action_sign": "Save and sign",
+        "action_sign": "1",
     }
     values.update(changes)
     return values
@@ -159,7 +159,7 @@ def test_recording_with_rosacea_shows_not_suitable_with_the_reason_on_the_patien
 
 
 def test_save_as_draft_keeps_it_unsigned_and_opens_it(patient: Any, practitioner: Any):
-    form = assessment_form(action_draft="Save as draft")
+    form = assessment_form(action_draft="1")
     del form["action_sign"]
 
     response = signed_in(practitioner.user).post(
@@ -169,6 +169,20 @@ def test_save_as_draft_keeps_it_unsigned_and_opens_it(patient: Any, practitioner
     assessment = SkinAssessment.objects.get()
     assert assessment.signed_at is None
     assert response["Location"] == reverse("treatments:assessment_detail", args=[assessment.pk])
+
+
+def test_pressing_enter_saves_a_draft_because_that_button_comes_first(
+    patient: Any, practitioner: Any
+):
+    client = signed_in(practitioner.user)
+    html = client.get(reverse("treatments:assessment_create", args=[patient.pk])).content.decode()
+    assert html.index('name="action_draft"') < html.index('name="action_sign"')
+
+    form = assessment_form()
+    del form["action_sign"]  # implicit submission without the sign button
+    client.post(reverse("treatments:assessment_create", args=[patient.pk]), form)
+
+    assert SkinAssessment.objects.get().signed_at is None
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout, Submit
+from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout
 from django import forms
 
 from clinic.models import Patient
@@ -58,7 +58,7 @@ class AssessmentForm(forms.Form):
         help_text="Microdermabrasion reaches only the epidermis: deep scars will not improve much.",
     )
     contraindications = forms.MultipleChoiceField(
-        label="Contraindications",
+        label="Tick everything that applies",
         choices=Contraindication.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -119,10 +119,20 @@ class AssessmentForm(forms.Form):
             for concern in Concern
         ]
         # The pressed button's name says what to do (see wants_signature).
-        buttons = [Submit("action_sign", self.submit_label, css_class="btn-clinic")]
+        buttons = [
+            HTML(
+                '<button type="submit" name="action_sign" value="1" class="btn btn-clinic">'
+                f"{self.submit_label}</button>"
+            )
+        ]
         if allow_draft:
-            buttons.append(
-                Submit("action_draft", "Save as draft", css_class="btn-outline-secondary")
+            # First in the form, so pressing Enter in a field saves a draft and never signs.
+            buttons.insert(
+                0,
+                HTML(
+                    '<button type="submit" name="action_draft" value="1" '
+                    'class="btn btn-outline-secondary">Save as draft</button>'
+                ),
             )
         cancel = (
             HTML(f'<a class="btn btn-link" href="{cancel_url}">Cancel</a>') if cancel_url else None
@@ -243,8 +253,8 @@ class AssessmentForm(forms.Form):
         return initial
 
     def wants_signature(self) -> bool:
-        """Which button was pressed: "Save as draft" keeps it unsigned."""
-        return "action_draft" not in self.data
+        """Only the "Save and sign" button signs; anything else keeps a draft."""
+        return "action_sign" in self.data and "action_draft" not in self.data
 
 
 class AmendmentForm(AssessmentForm):

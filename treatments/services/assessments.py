@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from clinic import audit
 from clinic.models import AuditAction, Patient, Practitioner
+from clinic.roles import Role, has_role
 from treatments import rules
 from treatments.choices import Contraindication, Suitability
 from treatments.models import Amendment, SkinAssessment
@@ -130,10 +131,19 @@ def not_a_practitioner_message(user: Any) -> str:
             "Your practitioner profile is marked inactive, so you cannot record, sign or "
             "amend assessments. Ask a clinic manager to reactivate it."
         )
+    if has_role(user, Role.MANAGER):
+        how = (
+            "to record them yourself, link your account to a practitioner in Admin, "
+            "Practitioners (choose your user on the practitioner)."
+        )
+    else:
+        how = (
+            "to record them, ask a clinic manager to link your account to a practitioner "
+            "(Admin, Practitioners)."
+        )
     return (
         "Only practitioners record, sign and amend skin assessments, and your account is not "
-        "linked to a practitioner. You can read assessments; to record them, ask a clinic "
-        "manager to link your account to a practitioner (Admin, Practitioners)."
+        f"linked to a practitioner. You can read assessments; {how}"
     )
 
 
