@@ -325,15 +325,18 @@ class BaseOpeningHoursFormSet(BaseFormSet):
             data = getattr(form, "cleaned_data", None)
             if not data or data.get("DELETE") or not data.get("opens_at"):
                 continue
-            if data.get("weekday") is None or not data.get("closes_at"):
+            weekday, opens_at, closes_at = (
+                data.get("weekday"),
+                data["opens_at"],
+                data.get("closes_at"),
+            )
+            if weekday is None or not closes_at:
                 continue
-            for opens, closes in spans.get(data["weekday"], []):
-                if data["opens_at"] < closes and opens < data["closes_at"]:
-                    form.add_error(
-                        "opens_at",
-                        f"Overlaps other hours on {Weekday(data['weekday']).label}.",
-                    )
-            spans.setdefault(data["weekday"], []).append((data["opens_at"], data["closes_at"]))
+            for opens, closes in spans.get(weekday, []):
+                if opens_at < closes and opens < closes_at:
+                    form.add_error("opens_at", f"Overlaps other hours on {Weekday(weekday).label}.")
+                    break
+            spans.setdefault(weekday, []).append((opens_at, closes_at))
 
 
 OpeningHoursFormSet = formset_factory(
@@ -346,6 +349,7 @@ class ClosureForm(forms.ModelForm):
         model = ClinicClosure
         fields = ["date", "reason"]
         widgets = {"date": DateInput()}
+        error_messages = {"date": {"unique": "The clinic is already closed on that day."}}
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -491,19 +495,25 @@ class RoomForm(forms.ModelForm):
 
 
 class BookingSettingsForm(forms.ModelForm):
+    minimum_notice_minutes = forms.IntegerField(
+        min_value=0,
+        max_value=60 * 24 * 14,
+        label="Minimum booking notice (minutes)",
+        help_text="How long before its start an appointment can still be booked or moved to.",
+    )
+    horizon_days = forms.IntegerField(
+        min_value=1,
+        max_value=730,
+        label="Book up to (days ahead)",
+        help_text="How far ahead appointments can be booked.",
+    )
+
     class Meta:
         model = BookingSettings
         fields = ["minimum_notice_minutes", "horizon_days"]
-        labels = {
-            "minimum_notice_minutes": "Minimum booking notice (minutes)",
-            "horizon_days": "Book up to (days ahead)",
-        }
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["minimum_notice_minutes"].max_value = 60 * 24 * 14
-        self.fields["horizon_days"].min_value = 1
-        self.fields["horizon_days"].max_value = 730
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True

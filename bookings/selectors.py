@@ -608,7 +608,7 @@ class CalendarWeek:
 
 
 def calendar_week(*, practitioner: Practitioner, week_start: date, now: datetime) -> CalendarWeek:
-    """One practitioner's week, a column per day (7 queries, however many appointments)."""
+    """One practitioner's week, a column per day (6 queries, however many appointments)."""
     tz = clinic_tz()
     policy = booking_settings()
     days = [week_start + timedelta(days=offset) for offset in range(7)]

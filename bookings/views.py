@@ -54,7 +54,7 @@ def _int_param(value: Any) -> int | None:
 def _url(name: str, *args: Any, **query: Any) -> str:
     params = {key: value for key, value in query.items() if value not in (None, "")}
     base = reverse(name, args=args)
-    return f"{base}?{urlencode(params)}" if params else base
+    return f"{base}?{urlencode(params, safe=':')}" if params else base
 
 
 def _optional_url(name: str, *args: Any) -> str:
