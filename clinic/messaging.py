@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -40,6 +41,14 @@ from clinic import emails
 from clinic.models import MessageStatus, OutboundMessage, Patient
 
 logger = logging.getLogger(__name__)
+
+# Logs carry ids, never patient data: an SMTP reply often quotes the recipient's address.
+_ADDRESS = re.compile(r"[^\s<>()\[\];:,\"']+@[^\s<>()\[\];:,\"']+")
+
+
+def _loggable(text: str) -> str:
+    return _ADDRESS.sub("<address>", text)
+
 
 MAX_RETRY_DELAY = dt.timedelta(hours=1)
 
@@ -158,7 +167,7 @@ def message_send(*, message_id: int, now: dt.datetime | None = None) -> SendOutc
     OutboundMessage.objects.filter(pk=message.pk).update(
         status=MessageStatus.SENT, sent_at=timezone.now(), lease_until=None, last_error=""
     )
-    logger.info("Sent %s message %s to %s", message.kind, message.pk, message.recipient)
+    logger.info("Sent %s message %s", message.kind, message.pk)
     return SendOutcome(MessageStatus.SENT, message.pk)
 
 
@@ -174,7 +183,7 @@ def _record_failure(message: OutboundMessage, error: Exception, *, now: dt.datet
             message.kind,
             message.pk,
             message.attempts,
-            description,
+            _loggable(description),
         )
         return SendOutcome(MessageStatus.FAILED, message.pk, description)
     next_try = now + retry_delay(
@@ -189,7 +198,7 @@ def _record_failure(message: OutboundMessage, error: Exception, *, now: dt.datet
         message.pk,
         message.attempts,
         next_try.isoformat(),
-        description,
+        _loggable(description),
     )
     return SendOutcome("retry", message.pk, description)
 
