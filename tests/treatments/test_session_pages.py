@@ -219,8 +219,10 @@ def test_an_amendment_on_the_page_keeps_the_original_values_visible(
 
     assert "Give the reason for the amendment." in no_reason.content.decode()
     assert "Passes were 3, not 2" in page
-    assert "passes 2" in page  # before
-    assert "passes 3" in page  # after
+    before = "Intensity level 4, Vacuum / pressure level 5, Crystal flow 3, Passes 2"
+    after = "Intensity level 5, Vacuum / pressure level 4, Crystal flow 3, Passes 3"
+    assert f"<del>{before}</del>" in page
+    assert f"<td>{after}</td>" in page
     assert "Amara Okafor" in page
 
 

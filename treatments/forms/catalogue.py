@@ -106,6 +106,7 @@ class TreatmentTypeForm(forms.Form):
             queryset=rooms.distinct().order_by("name"),
             required=False,
             widget=forms.CheckboxSelectMultiple,
+            label="Rooms that can host it",
             help_text="Rooms with the equipment for this treatment.",
         )
         self.helper = FormHelper()
@@ -254,7 +255,7 @@ class BaseParameterFormSet(forms.BaseFormSet):
 ParameterFormSet = forms.formset_factory(
     ParameterRowForm,
     formset=BaseParameterFormSet,
-    extra=2,
+    extra=1,
     can_delete=True,
     max_num=MAX_PARAMETERS,
     validate_max=True,

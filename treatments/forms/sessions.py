@@ -11,8 +11,9 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from crispy_forms.bootstrap import InlineCheckboxes, InlineRadios
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Column, Field, Fieldset, Layout, Row, Submit
+from crispy_forms.layout import Column, Fieldset, Layout, Row, Submit
 from django import forms
 from django.conf import settings
 
@@ -182,13 +183,13 @@ class SessionForm(forms.Form):
                     Column("performed_time", css_class="col-md-2"),
                     Column("duration_minutes", css_class="col-md-3"),
                 ),
-                Field("areas", wrapper_class="areas-inline"),
+                InlineCheckboxes("areas"),
             ),
             Fieldset(f"{self.treatment_type.name} settings", Row(*parameter_columns)),
             Fieldset(
                 "Skin response",
                 Row(
-                    Column(Field("redness"), css_class="col-md-4"),
+                    Column(InlineRadios("redness"), css_class="col-md-4"),
                     Column("swelling", css_class="col-md-2"),
                     Column("comfort", css_class="col-md-3"),
                     Column("other_response", css_class="col-md-3"),

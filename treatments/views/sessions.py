@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from clinic.roles import CLINICAL_ROLES, Role, has_role, role_required
 from treatments import rules
-from treatments.choices import SeriesStatus, Suitability, TreatedArea
+from treatments.choices import Redness, SeriesStatus, Suitability, TreatedArea
 from treatments.forms.sessions import (
     PARAMETER_PREFIX,
     SessionAmendForm,
@@ -207,6 +207,7 @@ def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
         if spec.name in session.parameters
     ] + [(name, value, "") for name, value in session.parameters.items() if name not in known]
     amendments = list(session.amendments.all())
+    parameter_labels = {spec.name: spec.label for spec in specs}
     return render(
         request,
         "treatments/session_detail.html",
@@ -216,7 +217,8 @@ def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
             "parameters": parameters,
             "areas": [str(dict(TreatedArea.choices).get(area, area)) for area in session.areas],
             "amendments": [
-                (amendment, _changes_for_display(amendment.changes)) for amendment in amendments
+                (amendment, _changes_for_display(amendment.changes, parameter_labels))
+                for amendment in amendments
             ],
             "aftercare_preview": _aftercare_preview(session),
         },
@@ -229,7 +231,8 @@ def _aftercare_preview(session: TreatmentSession) -> str:
     return f"{template}\n\n{additions}" if additions else template
 
 
-def _display(name: str, value: Any) -> str:
+def _display(name: str, value: Any, parameter_labels: dict[str, str]) -> str:
+    """A value from the amendment trail as staff read it."""
     if value in (None, "", [], {}):
         return "—"
     if name == "performed_at":
@@ -238,20 +241,24 @@ def _display(name: str, value: Any) -> str:
     if name == "areas":
         labels = dict(TreatedArea.choices)
         return ", ".join(str(labels.get(area, area)) for area in value)
+    if name == "redness":
+        return str(dict(Redness.choices).get(value, value))
     if name == "parameters":
-        return ", ".join(f"{key} {val}" for key, val in value.items())
+        return ", ".join(f"{parameter_labels.get(key, key)} {val}" for key, val in value.items())
     if isinstance(value, bool):
         return "Yes" if value else "No"
     return str(value)
 
 
-def _changes_for_display(changes: dict[str, Any]) -> list[tuple[str, str, str]]:
+def _changes_for_display(
+    changes: dict[str, Any], parameter_labels: dict[str, str]
+) -> list[tuple[str, str, str]]:
     order = {name: index for index, name in enumerate(AMENDABLE_FIELDS)}
     return [
         (
             FIELD_LABELS.get(name, name),
-            _display(name, change["before"]),
-            _display(name, change["after"]),
+            _display(name, change["before"], parameter_labels),
+            _display(name, change["after"], parameter_labels),
         )
         for name, change in sorted(changes.items(), key=lambda item: order.get(item[0], 99))
     ]
