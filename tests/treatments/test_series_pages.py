@@ -160,6 +160,7 @@ def test_receptionists_see_progress_and_windows_but_no_clinical_detail(
         "Intensity level",
         "Redness",
         "Reacted to vacuum",
+        "Uneven texture",
         "/sessions/",
         "Log session",
     ):
