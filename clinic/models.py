@@ -349,7 +349,10 @@ class AuditEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.action} {self.object_type}:{self.object_id} by {self.actor_username}"
+        return (
+            f"#{self.seq} {self.action} {self.object_type}:{self.object_id} "
+            f"by {self.actor_username}"
+        )
 
     def save(self, *args: object, **kwargs: object) -> None:
         if not self._state.adding:
