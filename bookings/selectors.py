@@ -265,6 +265,7 @@ class SlotOption:
 class SlotDay:
     day: date
     options: list[SlotOption] = field(default_factory=list)
+    calendar_url: str = ""
 
     @property
     def by_practitioner(self) -> list[tuple[Practitioner, list[SlotOption]]]:

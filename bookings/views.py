@@ -86,11 +86,14 @@ def _earliest_hint(error: Exception) -> dt.date | None:
 def calendar_day(request: HttpRequest) -> HttpResponse:
     day = _date_param(request.GET.get("date"), today())
     calendar = selectors.calendar_day(day=day, now=timezone.now())
+    booking_for, book_query = _booking_for(request)
     return render(
         request,
         "bookings/calendar_day.html",
         {
             "calendar": calendar,
+            "booking_for": booking_for,
+            "book_query": book_query,
             "day": day,
             "is_today": day == today(),
             "previous_day": day - dt.timedelta(days=1),
@@ -101,6 +104,28 @@ def calendar_day(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _booking_for(request: HttpRequest) -> tuple[dict[str, Any] | None, str]:
+    """ "Booking for" mode: the calendar was opened to find a time for one patient (and
+    series), so its free cells carry them to the booking form."""
+    patient = _patient_or_none(request.GET.get("patient"))
+    if patient is None:
+        return None, ""
+    params: dict[str, Any] = {"patient": patient.pk}
+    series = None
+    series_id = _int_param(request.GET.get("series"))
+    if series_id is not None:
+        series = (
+            TreatmentSeries.objects.select_related("treatment_type")
+            .filter(pk=series_id, patient=patient)
+            .first()
+        )
+    if series is not None:
+        params.update(series=series.pk, treatment_type=series.treatment_type_id)
+    elif _int_param(request.GET.get("treatment_type")) is not None:
+        params["treatment_type"] = _int_param(request.GET.get("treatment_type"))
+    return {"patient": patient, "series": series}, urlencode(params)
+
+
 @role_required()
 def calendar_week(request: HttpRequest, practitioner_id: int) -> HttpResponse:
     practitioner = get_object_or_404(Practitioner, pk=practitioner_id)
@@ -109,11 +134,14 @@ def calendar_week(request: HttpRequest, practitioner_id: int) -> HttpResponse:
     week = selectors.calendar_week(
         practitioner=practitioner, week_start=week_start, now=timezone.now()
     )
+    booking_for, book_query = _booking_for(request)
     return render(
         request,
         "bookings/calendar_week.html",
         {
             "week": week,
+            "booking_for": booking_for,
+            "book_query": book_query,
             "practitioner": practitioner,
             "week_start": week_start,
             "week_end": week_start + dt.timedelta(days=6),
@@ -501,6 +529,15 @@ def slot_search(request: HttpRequest) -> HttpResponse:
         for day in result.days:
             for option in day.options:
                 option.url = _option_url(option, data, patient, series, reschedule)
+            day.calendar_url = _url(
+                "bookings:calendar_day",
+                date=day.day.isoformat(),
+                patient=patient.pk if patient and reschedule is None else None,
+                series=series.pk if series and reschedule is None else None,
+                treatment_type=data["treatment_type"].pk
+                if patient and reschedule is None
+                else None,
+            )
     return render(
         request,
         "bookings/slot_search.html",

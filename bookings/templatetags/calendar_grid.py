@@ -32,8 +32,16 @@ NO_ASSESSMENT = (
 
 
 @register.simple_tag
-def calendar_rows(rows: Sequence[Row]) -> SafeString:
+def calendar_rows(rows: Sequence[Row], book_query: str = "", booking_for: Any = None) -> SafeString:
+    """``book_query`` (already URL-encoded, e.g. ``patient=3&series=7``) is added to every
+    free cell's link when the calendar was opened to book for one patient."""
     book_url = reverse("bookings:appointment_new")
+    extra = f"&amp;{escape(book_query)}" if book_query else ""
+    who = (
+        f"{escape(booking_for['patient'].full_name)} with "
+        if booking_for and booking_for.get("patient")
+        else ""
+    )
     detail_url = reverse("bookings:appointment_detail", args=[int(_PK_MARK)])
     long_dates: dict[date, str] = {}
     html: list[str] = []
@@ -42,13 +50,19 @@ def calendar_rows(rows: Sequence[Row]) -> SafeString:
         hour_class = "cal-hour" if row.label[3:] == "00" else ""
         html.append(f'<tr class="{hour_class}">\n<th scope="row" class="cal-time">{label}</th>')
         for cell in row.cells:
-            html.append(_cell(cell, label, book_url, detail_url, long_dates))
+            html.append(_cell(cell, label, book_url, detail_url, long_dates, extra, who))
         html.append("</tr>")
     return mark_safe("\n".join(html))  # noqa: S308 - every value above is escaped
 
 
 def _cell(
-    cell: Cell, label: str, book_url: str, detail_url: str, long_dates: dict[date, str]
+    cell: Cell,
+    label: str,
+    book_url: str,
+    detail_url: str,
+    long_dates: dict[date, str],
+    extra: str = "",
+    who: str = "",
 ) -> str:
     kind = cell.kind
     if kind == "covered":
@@ -71,8 +85,8 @@ def _cell(
         long_day = long_dates.get(day, "") if day is not None else ""
         return (
             f'<td class="cal-free"><a href="{book_url}?practitioner={practitioner_pk}'
-            f'&amp;date={iso_day}&amp;time={label}" class="cal-free-link" data-cal-cell '
-            f'data-testid="free-slot" aria-label="Book {name} on {long_day} at {label}">'
+            f'&amp;date={iso_day}&amp;time={label}{extra}" class="cal-free-link" data-cal-cell '
+            f'data-testid="free-slot" aria-label="Book {who}{name} on {long_day} at {label}">'
             '<span aria-hidden="true">+</span></a></td>'
         )
     if kind == "buffer":

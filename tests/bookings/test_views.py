@@ -480,3 +480,24 @@ def test_book_the_rest_proposes_then_books_all_sessions(
         Appointment.objects.filter(series=series).values_list("series_session_number", flat=True)
     ) == [3, 4]
     assert messages_of(response) == ["Booked 2 sessions for Zoë Adeyemi: sessions 3 to 4."]
+
+
+def test_calendar_opened_to_book_for_a_patient_carries_them_into_every_free_time(
+    client, bookable, practitioner, patient, receptionist
+):
+    series = series_after_sessions(
+        patient=patient,
+        practitioner=practitioner,
+        treatment_type=bookable,
+        session_days=[MONDAY - 35 * DAY, MONDAY - 14 * DAY],
+    )
+    client.force_login(receptionist)
+    html = client.get(
+        "/calendar/", {"date": "2026-03-24", "patient": patient.pk, "series": series.pk}
+    ).content.decode()
+    assert "Booking for <strong>Zoë Adeyemi</strong>" in html
+    assert (
+        f"time=10:00&amp;patient={patient.pk}&amp;series={series.pk}"
+        f"&amp;treatment_type={bookable.pk}" in html
+    )
+    assert 'aria-label="Book Zoë Adeyemi with Amara Okafor on Tuesday 24 March at 10:00"' in html
