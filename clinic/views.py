@@ -13,7 +13,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from clinic import health, selectors, services, timeline
+from clinic import audit, health, selectors, services, timeline
 from clinic.forms import PatientForm, PatientSearchForm
 from clinic.models import Patient
 from clinic.roles import Role, can_see_clinical, role_required
@@ -180,6 +180,9 @@ def patient_update(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required()
 def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
+    if can_see_clinical(request.user):
+        # The page shows this patient's clinical history to practitioners and managers.
+        audit.record_view(patient)
     return render(
         request,
         "clinic/patient_detail.html",

@@ -96,3 +96,47 @@ def test_discarding_a_draft_session_is_audited_with_what_it_held(practitioner: A
     deleted = _entries("treatments.treatmentsession")[-1]
     assert deleted.action == AuditAction.DELETE
     assert audit.decoded(deleted.before)["notes"] == "Logged on the wrong file"
+
+
+def test_planning_changing_and_stopping_a_series_are_audited(practitioner: Any, patient: Any):
+    from tests.treatments.series_support import london, plan
+    from treatments.services.series import series_stop, series_update_plan
+
+    series = plan(patient, practitioner, start_on=london(2026, 3, 2).date())
+    series_update_plan(
+        series=series,
+        planned_sessions=8,
+        targeted_concerns=["uneven_texture"],
+        start_on=series.start_on,
+        today=series.start_on,
+    )
+    series_stop(series=series, reason="Moved abroad", by=practitioner.user, now=london(2026, 3, 3))
+
+    planned, replanned, stopped = _entries("treatments.treatmentseries")
+    assert (planned.action, planned.patient_id) == (AuditAction.CREATE, patient.pk)
+    assert audit.decoded(replanned.before) == {"planned_sessions": 6}
+    assert audit.decoded(replanned.after) == {"planned_sessions": 8}
+    assert audit.decoded(stopped.after)["status"] == "stopped"
+
+
+def test_clinical_pages_record_who_viewed_them(
+    client: Any, practitioner: Any, patient: Any, receptionist: Any
+):
+    from tests.treatments.series_support import london, plan
+
+    series = plan(patient, practitioner, start_on=london(2026, 3, 2).date())
+    client.force_login(practitioner.user)
+    client.get(f"/patients/{patient.pk}/")
+    client.get(f"/series/{series.pk}/")
+    views = AuditEntry.objects.filter(action=AuditAction.VIEW).order_by("seq")
+    assert [(entry.object_type, entry.actor_username) for entry in views] == [
+        ("clinic.patient", "amara"),
+        ("treatments.treatmentseries", "amara"),
+    ]
+    assert {entry.patient_id for entry in views} == {patient.pk}
+
+    # A receptionist sees no clinical detail on these pages, so nothing clinical was viewed.
+    client.force_login(receptionist)
+    client.get(f"/patients/{patient.pk}/")
+    client.get(f"/series/{series.pk}/")
+    assert AuditEntry.objects.filter(action=AuditAction.VIEW).count() == 2

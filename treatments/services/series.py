@@ -18,7 +18,8 @@ from typing import Any
 
 from django.db import transaction
 
-from clinic.models import Patient, Practitioner
+from clinic import audit
+from clinic.models import AuditAction, Patient, Practitioner
 from clinic.roles import Role, has_role
 from treatments import rules
 from treatments.choices import Concern, SeriesStatus, Suitability
@@ -185,7 +186,7 @@ def series_plan(
             "first.",
             field="treatment_type",
         )
-    return TreatmentSeries.objects.create(
+    series = TreatmentSeries.objects.create(
         patient=patient,
         treatment_type=treatment_type,
         planned_by=planned_by,
@@ -198,6 +199,8 @@ def series_plan(
         screening_outcome=context.screening.outcome,
         created_by=by,
     )
+    audit.record(action=AuditAction.CREATE, obj=series, after=audit.snapshot(series))
+    return series
 
 
 def _locked(series: TreatmentSeries) -> TreatmentSeries:
@@ -224,6 +227,7 @@ def series_update_plan(
     fully done becomes completed, and a completed one given more sessions is active again.
     """
     series = _locked(series)
+    before = audit.snapshot(series)
     if series.status in (SeriesStatus.STOPPED, SeriesStatus.MAINTENANCE):
         raise SeriesError(
             f"A {series.get_status_display().lower()} series cannot be re-planned; plan a "
@@ -245,6 +249,7 @@ def series_update_plan(
     elif series.completed_sessions < planned_sessions and series.status == SeriesStatus.COMPLETED:
         series.status = SeriesStatus.ACTIVE
     series.save(update_fields=["planned_sessions", "targeted_concerns", "start_on", "status"])
+    audit.record(action=AuditAction.CHANGE, obj=series, before=before, after=audit.snapshot(series))
     return series
 
 
@@ -264,11 +269,13 @@ def series_stop(*, series: TreatmentSeries, reason: str, by: Any, now: datetime)
             f"Session {draft.number} is logged but not signed: sign or discard it before "
             "stopping the series."
         )
+    before = audit.snapshot(series)
     series.status = SeriesStatus.STOPPED
     series.stop_reason = reason[:300]
     series.stopped_at = now
     series.stopped_by = by
     series.save(update_fields=["status", "stop_reason", "stopped_at", "stopped_by"])
+    audit.record(action=AuditAction.CHANGE, obj=series, before=before, after=audit.snapshot(series))
     return series
 
 
@@ -283,4 +290,10 @@ def series_start_maintenance(*, series: TreatmentSeries) -> TreatmentSeries:
         )
     series.status = SeriesStatus.MAINTENANCE
     series.save(update_fields=["status"])
+    audit.record(
+        action=AuditAction.CHANGE,
+        obj=series,
+        before={"status": SeriesStatus.COMPLETED},
+        after={"status": series.status},
+    )
     return series

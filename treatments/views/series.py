@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from clinic import audit
 from clinic.models import Patient
 from clinic.roles import CLINICAL_ROLES, Role, can_see_clinical, has_role, role_required
 from treatments import rules
@@ -160,6 +161,7 @@ def series_detail(request: HttpRequest, series_id: int) -> HttpResponse:
         ],
     }
     if clinical:
+        audit.record_view(series, patient_id=series.patient_id)
         signed = [session for session in sessions if session.signed_at]
         context.update(
             {
