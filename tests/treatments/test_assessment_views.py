@@ -3,10 +3,13 @@ the patient page shows to whom."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.factories import PractitionerFactory, UserFactory, record_assessment
@@ -382,8 +385,6 @@ def test_practitioners_get_a_link_to_the_assessment_and_a_record_button(
 def test_an_old_assessment_shows_reassessment_due_on_the_patient_page(
     patient: Any, practitioner: Any, receptionist: Any
 ):
-    import datetime as dt
-
     record_assessment(
         patient, practitioner.user, assessed_on=clinic_today() - dt.timedelta(days=200)
     )
@@ -398,3 +399,39 @@ def test_a_patient_page_with_no_history_says_what_will_appear(patient: Any, rece
 
     assert "No skin assessment yet" in html
     assert 'data-testid="timeline-empty"' in html
+
+
+@pytest.mark.parametrize(
+    "url_name", ["treatments:assessment_update", "treatments:assessment_amend"]
+)
+def test_a_manager_without_a_practitioner_profile_cannot_edit_or_amend(
+    patient: Any, practitioner: Any, manager: Any, url_name: str
+):
+    draft = record_assessment(patient, practitioner.user, sign=False)
+    signed = record_assessment(patient, practitioner.user)
+    target = draft if url_name.endswith("update") else signed
+
+    response = signed_in(manager).get(reverse(url_name, args=[target.pk]))
+
+    assert response.status_code == 403
+    assert "not linked to a practitioner" in response.content.decode()
+
+
+def test_the_patient_page_costs_the_same_queries_with_one_or_many_assessments(
+    patient: Any, practitioner: Any
+):
+    client = signed_in(practitioner.user)
+    url = reverse("clinic:patient_detail", args=[patient.pk])
+    record_assessment(patient, practitioner.user)
+    client.get(url)
+    with CaptureQueriesContext(connection) as one:
+        client.get(url)
+    for days in range(1, 6):
+        record_assessment(
+            patient, practitioner.user, assessed_on=clinic_today() - dt.timedelta(days=days)
+        )
+    with CaptureQueriesContext(connection) as six:
+        response = client.get(url)
+
+    assert response.content.decode().count("Skin assessment: Suitable") == 6
+    assert len(six) == len(one)
