@@ -3,7 +3,7 @@
 The reminders are recorded in the ledger exactly as the reminder sweep records them (same
 renderer, same idempotency keys, due now) for the next upcoming appointments; then the ids
 are queued as the beat task queues them, a worker (``celery -A clinic worker``, prefork, one
-process per core) claims and sends each over SMTP to an aiosmtpd sink on loopback, and the
+processes per core) claims and sends each over SMTP to an aiosmtpd sink on loopback, and the
 clock stops when the sink has every message and the ledger says ``sent`` for all of them.
 """
 
@@ -95,12 +95,15 @@ def record_due_reminders(count: int) -> list[int]:
     return ids
 
 
-def deliver(*, count: int, concurrency: int = 2, timeout: float = 600) -> DeliveryResult:
+def deliver(*, count: int, concurrency: int | None = None, timeout: float = 600) -> DeliveryResult:
+    """``concurrency`` defaults to two worker processes per core: sending is mostly waiting
+    on PostgreSQL and SMTP round trips, so a second process per core keeps the core busy."""
     from aiosmtpd.controller import Controller
 
     from clinic.models import MessageStatus, OutboundMessage
     from clinic.tasks import send_message
 
+    concurrency = concurrency or 2 * (os.cpu_count() or 1)
     broker = settings.CELERY_BROKER_URL
     if not broker.startswith("redis://"):
         raise DeliveryUnavailable("set CELERY_BROKER_URL to a Redis broker for the delivery run")

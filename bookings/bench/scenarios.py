@@ -260,5 +260,6 @@ def page_scenarios(ctx: Context, *, runs: int = 50, warmup: int = 5) -> list[Sce
             "Reminder sweep, nothing due",
             10,
             prepare=bind(reminder_sweep_idle),
+            through_client=False,
         ),
     ]
