@@ -2,7 +2,7 @@
 
 The reminders are recorded in the ledger exactly as the reminder sweep records them (same
 renderer, same idempotency keys, due now) for the next upcoming appointments; then the ids
-are queued as the beat task queues them, a worker (``celery -A clinic worker``, prefork, one
+are queued as the beat task queues them, a worker (``celery -A clinic worker``, prefork, two
 processes per core) claims and sends each over SMTP to an aiosmtpd sink on loopback, and the
 clock stops when the sink has every message and the ledger says ``sent`` for all of them.
 """
