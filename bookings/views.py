@@ -335,6 +335,8 @@ def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "bookings/appointment_detail.html",
         {
             "appointment": appointment,
+            # Override reasons are clinical: receptionists see that one was recorded, not why.
+            "clinical": can_see_clinical(request.user),
             "actions": _actions(appointment, request.user),
             "can_move": appointment.status
             in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED),

@@ -501,3 +501,23 @@ def test_calendar_opened_to_book_for_a_patient_carries_them_into_every_free_time
         f"&amp;treatment_type={bookable.pk}" in html
     )
     assert 'aria-label="Book Zoë Adeyemi with Amara Okafor on Tuesday 24 March at 10:00"' in html
+
+
+def test_receptionists_see_that_an_override_was_recorded_but_not_why(
+    client, bookable, practitioner, practitioner_user, patient, receptionist
+):
+    assess(patient, by=practitioner_user, contraindications={"rosacea"})
+    appointment = book(
+        patient,
+        practitioner,
+        bookable,
+        local(MONDAY, 10),
+        booked_by=practitioner_user,
+        suitability_override_reason="Rosacea in remission per dermatologist letter",
+    )
+    client.force_login(receptionist)
+    html = client.get(f"/appointments/{appointment.pk}/").content.decode()
+    assert "Recorded by a practitioner" in html
+    assert "Rosacea in remission" not in html
+    client.force_login(practitioner_user)
+    assert "Rosacea in remission" in client.get(f"/appointments/{appointment.pk}/").content.decode()
