@@ -12,8 +12,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from clinic import audit, messaging, selectors_outbox
 from clinic.forms_outbox import OutboxFilterForm
-from clinic.models import AuditAction, MessageStatus, OutboundMessage
-from clinic.roles import role_required
+from clinic.models import AuditAction, MessageKind, MessageStatus, OutboundMessage
+from clinic.roles import can_see_clinical, role_required
 from clinic.tasks import send_message
 
 PAGE_SIZE = 50
@@ -49,11 +49,21 @@ def outbox_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def outbox_detail(request: HttpRequest, pk: int) -> HttpResponse:
     message = get_object_or_404(OutboundMessage.objects.select_related("patient"), pk=pk)
+    # An aftercare email quotes the practitioner's clinical notes: not for receptionists.
+    body_is_clinical = message.kind in CLINICAL_KINDS and not can_see_clinical(request.user)
     return render(
         request,
         "clinic/outbox_detail.html",
-        {"message": message, "statuses": MessageStatus, "here": request.get_full_path()},
+        {
+            "message": message,
+            "statuses": MessageStatus,
+            "here": request.get_full_path(),
+            "body_hidden": body_is_clinical,
+        },
     )
+
+
+CLINICAL_KINDS = frozenset({MessageKind.AFTERCARE})
 
 
 @role_required()

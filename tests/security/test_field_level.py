@@ -1,0 +1,141 @@
+"""Field level: receptionists never get clinical detail, in pages, the API or exports.
+
+Clinical text is planted in an assessment, a session and its aftercare note; every page and
+API answer a receptionist can reach about that patient is searched for it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from bookings import reminders
+from bookings.services import appointment_book
+from bookings.services.tokens import api_token_issue
+from clinic.models import OutboundMessage
+from tests.bookings.builders import MONDAY, crystal_with_room, local, open_clinic, working_week
+from tests.treatments.series_support import log_and_sign, plan
+from treatments.models import SkinAssessment
+
+pytestmark = pytest.mark.django_db
+
+ASSESSMENT_SECRET = "Canary-allergy-to-salicylates"
+SESSION_SECRET = "Canary-pinpoint-bleeding-left-cheek"
+AFTERCARE_SECRET = "Canary-use-the-prescribed-hydroquinone"
+
+
+@pytest.fixture
+def clinical_history(practitioner: Any, patient: Any, time_machine: Any) -> dict[str, Any]:
+    time_machine.move_to(local(MONDAY, 8), tick=False)
+    open_clinic()
+    working_week(practitioner)
+    start = MONDAY - dt.timedelta(days=21)
+    series = plan(patient, practitioner, start_on=start)
+    SkinAssessment.objects.filter(patient=patient).update(
+        allergies=ASSESSMENT_SECRET, amendment_count=1
+    )
+    session = log_and_sign(
+        series,
+        practitioner,
+        local(start, 10),
+        notes=SESSION_SECRET,
+        aftercare_additions=AFTERCARE_SECRET,
+    )
+    reminders.sweep_aftercare(now=local(MONDAY, 8))
+    appointment = appointment_book(
+        patient=patient,
+        practitioner=practitioner,
+        treatment_type=crystal_with_room(),
+        starts_at=local(MONDAY + dt.timedelta(days=1), 10),
+        booked_by=None,
+        series=series,
+    )
+    aftercare = OutboundMessage.objects.get(kind="aftercare")
+    assert AFTERCARE_SECRET in aftercare.body_text  # the patient does get it
+    return {
+        "series": series,
+        "session": session,
+        "appointment": appointment,
+        "aftercare": aftercare,
+    }
+
+
+def _pages(patient: Any, history: dict[str, Any]) -> list[str]:
+    day = (MONDAY + dt.timedelta(days=1)).isoformat()
+    return [
+        "/",
+        f"/patients/?q={patient.family_name}",
+        f"/patients/{patient.pk}/",
+        "/series/",
+        f"/series/{history['series'].pk}/",
+        f"/appointments/{history['appointment'].pk}/",
+        f"/calendar/?date={day}",
+        "/due/",
+        "/outbox/",
+        f"/outbox/{history['aftercare'].pk}/",
+    ]
+
+
+SECRETS = (ASSESSMENT_SECRET, SESSION_SECRET, AFTERCARE_SECRET)
+
+
+def test_receptionists_see_no_clinical_detail_on_any_page(
+    client: Client, receptionist: Any, patient: Any, clinical_history: dict[str, Any]
+):
+    client.force_login(receptionist)
+    leaks = []
+    for url in _pages(patient, clinical_history):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        html = response.content.decode()
+        leaks += [f"{url}: {secret}" for secret in SECRETS if secret in html]
+    assert leaks == []
+
+
+def test_practitioners_do_see_the_clinical_detail(
+    client: Client, practitioner: Any, patient: Any, clinical_history: dict[str, Any]
+):
+    client.force_login(practitioner.user)
+    session = clinical_history["session"]
+    assert SESSION_SECRET in client.get(f"/sessions/{session.pk}/").content.decode()
+    outbox = client.get(f"/outbox/{clinical_history['aftercare'].pk}/").content.decode()
+    assert AFTERCARE_SECRET in outbox
+
+
+def test_receptionists_get_no_clinical_detail_from_the_api(
+    client: Client, receptionist: Any, patient: Any, clinical_history: dict[str, Any]
+):
+    _, token = api_token_issue(username=receptionist.username, name="desk")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    appointment = clinical_history["appointment"]
+    day = MONDAY + dt.timedelta(days=1)
+    answers = [
+        client.get(f"/api/patients/{patient.pk}", **auth),
+        client.get("/api/patients", {"q": patient.family_name}, **auth),
+        client.get(f"/api/appointments/{appointment.pk}", **auth),
+        client.get(
+            "/api/appointments",
+            {"start": f"{day.isoformat()}T00:00:00Z", "end": f"{day.isoformat()}T23:59:00Z"},
+            **auth,
+        ),
+    ]
+    for answer in answers:
+        assert answer.status_code == 200, answer.content
+        body = answer.content.decode()
+        assert not [secret for secret in SECRETS if secret in body], body
+
+
+def test_receptionists_cannot_reach_the_exports(
+    client: Client, receptionist: Any, patient: Any, clinical_history: dict[str, Any]
+):
+    client.force_login(receptionist)
+    for url in [
+        f"/patients/{patient.pk}/privacy/",
+        f"/patients/{patient.pk}/privacy/export.json",
+        "/audit/export.csv",
+        "/audit/",
+    ]:
+        assert client.get(url).status_code == 403, url
