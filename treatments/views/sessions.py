@@ -244,7 +244,10 @@ def _display(name: str, value: Any, parameter_labels: dict[str, str]) -> str:
     if name == "redness":
         return str(dict(Redness.choices).get(value, value))
     if name == "parameters":
-        return ", ".join(f"{parameter_labels.get(key, key)} {val}" for key, val in value.items())
+        # In the treatment type's order: PostgreSQL's jsonb does not keep the keys' order.
+        order = {key: index for index, key in enumerate(parameter_labels)}
+        items = sorted(value.items(), key=lambda item: (order.get(item[0], len(order)), item[0]))
+        return ", ".join(f"{parameter_labels.get(key, key)} {val}" for key, val in items)
     if isinstance(value, bool):
         return "Yes" if value else "No"
     return str(value)
