@@ -19,8 +19,16 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
-from bookings.models import Appointment, AppointmentStatus, WorkingHours
-from clinic.models import OpeningHours, Patient, Practitioner, Room
+from bookings.models import (
+    Appointment,
+    AppointmentChange,
+    AppointmentChangeKind,
+    AppointmentStatus,
+    BookingSettings,
+    TimeOff,
+    WorkingHours,
+)
+from clinic.models import ClinicClosure, OpeningHours, Patient, Practitioner, Room
 from clinic.roles import GROUP_NAMES, Role
 from treatments import rules
 from treatments.catalogue import DEFAULT_TREATMENT_TYPES
@@ -167,6 +175,19 @@ class Command(BaseCommand):
                     weekday=weekday, opens_at=dt.time(8), closes_at=dt.time(20)
                 )
             OpeningHours.objects.create(weekday=5, opens_at=dt.time(9), closes_at=dt.time(17))
+        BookingSettings.load()
+        christmas = dt.date(today.year, 12, 25)
+        ClinicClosure.objects.get_or_create(
+            date=christmas if christmas >= today else christmas.replace(year=today.year + 1),
+            defaults={"reason": "Christmas Day"},
+        )
+        away = today + dt.timedelta(days=10)
+        TimeOff.objects.create(
+            practitioner=practitioners[2],
+            starts_at=dt.datetime.combine(away, dt.time(13, 45), tzinfo=tz),
+            ends_at=dt.datetime.combine(away, dt.time(18), tzinfo=tz),
+            reason="Training course",
+        )
         for practitioner in practitioners:
             if practitioner.working_hours.exists():
                 continue
@@ -383,6 +404,9 @@ class Command(BaseCommand):
             patient, series, number = active[index % len(active)]
             if patient.pk in booked_patients and series is not None:
                 continue
+            # Every other series is left unbooked, so the due list has patients to call.
+            if series is not None and series.pk % 2 == 0 and start > now:
+                continue
             practitioner = practitioners[index % len(practitioners)]
             treatment_type = series.treatment_type if series else types[index % 2]
             end = start + dt.timedelta(minutes=treatment_type.default_duration_minutes)
@@ -411,7 +435,7 @@ class Command(BaseCommand):
                 status = rng.choice([AppointmentStatus.COMPLETED, AppointmentStatus.CHECKED_IN])
             else:
                 status = rng.choice([AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED])
-            Appointment.objects.create(
+            appointment = Appointment.objects.create(
                 patient=patient,
                 practitioner=practitioner,
                 room=room,
@@ -424,6 +448,16 @@ class Command(BaseCommand):
                 status=status,
                 booked_by=users["reception"],
                 confirmed_at=now if status == AppointmentStatus.CONFIRMED else None,
+            )
+            AppointmentChange.objects.create(
+                appointment=appointment,
+                kind=AppointmentChangeKind.BOOKED,
+                changed_by=users["reception"],
+                changed_at=min(now, start) - dt.timedelta(days=2),
+                to_status=AppointmentStatus.BOOKED,
+                to_starts_at=start,
+                to_practitioner=practitioner,
+                to_room=room,
             )
             taken.append((("practitioner", practitioner.pk), start, blocked_until))
             taken.append((("room", room.pk), start, blocked_until))
