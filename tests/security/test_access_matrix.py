@@ -23,6 +23,8 @@ from clinic.access import (
     API_NAMESPACE,
     CSRF_EXEMPT,
     MATRIX,
+    M,
+    P,
     access_for,
 )
 from clinic.roles import Role
@@ -179,20 +181,23 @@ def test_each_role_reaches_exactly_the_pages_the_table_gives_it(
 
 def test_every_state_change_needs_the_csrf_token(manager: Any, practitioner_user: Any):
     """POST without the token is refused before any view runs (API: tokens, no cookies)."""
+    clients = {ANONYMOUS: Client(enforce_csrf_checks=True)}
+    for role, user in {
+        Role.MANAGER.value: manager,
+        Role.PRACTITIONER.value: practitioner_user,
+    }.items():
+        clients[role] = Client(enforce_csrf_checks=True)
+        clients[role].force_login(user)
     problems = []
-    signed_in = {Role.MANAGER.value: manager, Role.PRACTITIONER.value: practitioner_user}
-    for route in _all_routes():
+    for route in sorted(_all_routes(), key=lambda route: route.name == "logout"):
         access = access_for(route.name)
         if not access.post or route.name.startswith((f"{ADMIN_NAMESPACE}:", f"{API_NAMESPACE}:")):
             continue
         if route.name in CSRF_EXEMPT:
             continue
-        client = Client(enforce_csrf_checks=True)
-        poster = next((role for role in access.post if role in signed_in), None)
-        if poster is not None:
-            client.force_login(signed_in[poster])
+        poster = next(role for role in (M, P, ANONYMOUS) if role in access.post)
         path = concrete_path(route)
-        response = client.post(path, {"anything": "x"})
+        response = clients[poster].post(path, {"anything": "x"})
         if response.status_code != 403 or b"CSRF" not in response.content:
             problems.append(f"POST {path} without CSRF token: {response.status_code}")
     assert problems == [], "\n".join(problems)
