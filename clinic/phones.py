@@ -88,3 +88,19 @@ def phone_search_forms(e164: str, *, region: str) -> list[str]:
     if national and national not in forms:
         forms.append(national)
     return forms
+
+
+def can_receive_texts(e164: str, *, region: str) -> bool:
+    """Whether a stored number looks like a mobile (or could be one, as in the US)."""
+    if not e164:
+        return False
+    if e164.startswith(FICTIONAL_PREFIXES):
+        return True
+    try:
+        number = phonenumbers.parse(e164, region)
+    except NumberParseException:
+        return False
+    return phonenumbers.number_type(number) in {
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    }

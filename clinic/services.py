@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from clinic import audit
 from clinic.models import AuditAction, Patient, PreferredContact
-from clinic.phones import InvalidPhoneNumber, normalise_phone
+from clinic.phones import InvalidPhoneNumber, can_receive_texts, normalise_phone
 
 # Nobody alive was born more than this many years ago: an older date is a typo.
 OLDEST_AGE_YEARS = 120
@@ -103,6 +103,14 @@ def normalise_details(details: PatientDetails, *, today: dt.date) -> PatientDeta
     if details.preferred_contact in {PreferredContact.PHONE, PreferredContact.SMS} and not phone:
         raise InvalidPatientDetails(
             "phone", "The patient prefers phone or text: enter a phone number."
+        )
+    if details.preferred_contact == PreferredContact.SMS and not can_receive_texts(
+        phone, region=settings.CLINIC_PHONE_REGION
+    ):
+        raise InvalidPatientDetails(
+            "phone",
+            "This looks like a landline, which cannot receive text messages: enter a mobile "
+            "number or choose another way to contact the patient.",
         )
     return PatientDetails(
         given_name=given_name,

@@ -99,6 +99,7 @@ def test_updating_details_never_overwrites_the_suitability_badge(practitioner: A
         ({"phone": "call me"}, "phone", "digits"),
         ({"email": "", "preferred_contact": "email"}, "email", "prefers email"),
         ({"phone": "", "preferred_contact": "sms"}, "phone", "prefers phone or text"),
+        ({"phone": "020 7946 0321", "preferred_contact": "sms"}, "phone", "landline"),
     ],
     ids=[
         "blank-given-name",
@@ -110,6 +111,7 @@ def test_updating_details_never_overwrites_the_suitability_badge(practitioner: A
         "words-for-a-phone",
         "email-preferred-without-email",
         "text-preferred-without-phone",
+        "texts-to-a-landline",
     ],
 )
 def test_refuses_details_a_record_cannot_hold(changes: dict[str, Any], field: str, message: str):
@@ -160,3 +162,11 @@ def test_phone_numbers_without_a_country_code_are_read_in_the_configured_region(
 
     assert patient.phone == "+353871234567"
     assert " 0871234567 " in patient.search_text
+
+
+def test_a_landline_is_fine_when_the_patient_prefers_calls():
+    patient = patient_create(
+        details=details(phone="020 7946 0321", preferred_contact="phone"), today=TODAY
+    )
+
+    assert patient.phone == "+442079460321"
