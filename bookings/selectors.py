@@ -62,14 +62,6 @@ def booking_settings() -> BookingSettings:
     return BookingSettings.load()
 
 
-def spacing_policy(treatment_type: TreatmentType) -> treatment_rules.SpacingPolicy:
-    return treatment_rules.SpacingPolicy(
-        min_days=treatment_type.min_interval_days,
-        max_days=treatment_type.max_interval_days,
-        maintenance_days=treatment_type.maintenance_interval_days,
-    )
-
-
 def _day_bounds(first_day: date, last_day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     """UTC moments around whole clinic-local days (a day on each side for long entries)."""
     start = datetime.combine(first_day - timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
@@ -409,7 +401,7 @@ def series_state(
     last_on = max((session.on for session in sessions), default=series.last_session_on)
     if series.last_session_on and last_on and series.last_session_on > last_on:
         last_on = series.last_session_on
-    policy = spacing_policy(series.treatment_type)
+    policy = series.treatment_type.spacing_policy
     window = booking_rules.series_window(
         last_session_on=last_on, start_on=series.start_on, policy=policy
     )
