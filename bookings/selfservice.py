@@ -127,6 +127,7 @@ def open_series_link(token: str, *, now: dt.datetime) -> LinkedSeries:
 # -- free times to offer --------------------------------------------------------------------
 
 RESCHEDULE_DAYS = 21
+DAYS_PER_PAGE = 7
 MAX_TIMES_PER_DAY = 12
 
 
@@ -135,12 +136,23 @@ class OfferedTime:
     starts_at: dt.datetime
     practitioner: Practitioner
     value: str  # what the form posts back: "<unix seconds>-<practitioner id>"
+    usual_practitioner: bool  # with the practitioner the patient had (the page says so)
 
 
 @dataclass
 class OfferedDay:
     day: dt.date
     times: list[OfferedTime] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class OfferedWeek:
+    """A week of free times, and where the previous and next weeks of the range start."""
+
+    days: list[OfferedDay]
+    earlier_from: dt.date | None = None
+    later_from: dt.date | None = None
+    usual_practitioner: str = ""  # times are with them unless the page names someone else
 
 
 def slot_value(starts_at: dt.datetime, practitioner_id: int) -> str:
@@ -158,19 +170,23 @@ def _offer(
     treatment_type: Any,
     first_day: dt.date,
     last_day: dt.date,
+    page_from: dt.date | None,
     now: dt.datetime,
     patient_id: int,
     preferred_practitioner_id: int | None,
     duration_minutes: int | None = None,
     exclude_appointment_id: int | None = None,
-) -> list[OfferedDay]:
-    """Free starts by day, one per time (the preferred practitioner when they are free)."""
+) -> OfferedWeek:
+    """Free starts, a week at a time, one per half hour (the preferred practitioner when
+    they are free, else whoever is)."""
     if last_day < first_day:
-        return []
+        return OfferedWeek(days=[])
+    week_first = min(max(page_from or first_day, first_day), last_day)
+    week_last = min(week_first + dt.timedelta(days=DAYS_PER_PAGE - 1), last_day)
     found = selectors.free_slots(
         treatment_type=treatment_type,
-        first_day=first_day,
-        last_day=last_day,
+        first_day=week_first,
+        last_day=week_last,
         now=now,
         patient_id=patient_id,
         duration_minutes=duration_minutes,
@@ -181,8 +197,10 @@ def _offer(
         offered = OfferedDay(slot_day.day)
         by_start: dict[dt.datetime, list[Any]] = {}
         for option in slot_day.options:
-            by_start.setdefault(option.starts_at, []).append(option)
-        for _, options in sorted(by_start.items()):
+            # Half-hourly is plenty on a phone screen.
+            if option.starts_at.astimezone(selectors.clinic_tz()).minute % 30 == 0:
+                by_start.setdefault(option.starts_at, []).append(option)
+        for _, options in _spread(sorted(by_start.items())):
             option = next(
                 (o for o in options if o.practitioner.pk == preferred_practitioner_id),
                 options[0],
@@ -192,18 +210,36 @@ def _offer(
                     starts_at=option.starts_at,
                     practitioner=option.practitioner,
                     value=slot_value(option.starts_at, option.practitioner.pk),
+                    usual_practitioner=option.practitioner.pk == preferred_practitioner_id,
                 )
             )
-        # Half-hourly is plenty on a phone screen.
-        offered.times = [t for t in offered.times if t.starts_at.minute % 30 == 0][
-            :MAX_TIMES_PER_DAY
-        ]
         if offered.times:
             days.append(offered)
-    return days
+    earlier = max(week_first - dt.timedelta(days=DAYS_PER_PAGE), first_day)
+    usual = Practitioner.objects.filter(pk=preferred_practitioner_id).first()
+    return OfferedWeek(
+        days=days,
+        usual_practitioner=usual.display_name if usual else "",
+        earlier_from=earlier if week_first > first_day else None,
+        later_from=week_last + dt.timedelta(days=1) if week_last < last_day else None,
+    )
 
 
-def reschedule_options(appointment: Appointment, *, now: dt.datetime) -> list[OfferedDay]:
+def _spread(times: list[Any]) -> list[Any]:
+    """At most ``MAX_TIMES_PER_DAY`` times, spread over the whole day (not just the morning):
+    half-hourly if they fit, else on the hour, else evenly picked."""
+    if len(times) <= MAX_TIMES_PER_DAY:
+        return times
+    on_the_hour = [item for item in times if item[0].astimezone(selectors.clinic_tz()).minute == 0]
+    if len(on_the_hour) <= MAX_TIMES_PER_DAY:
+        return on_the_hour
+    step = (len(on_the_hour) - 1) / (MAX_TIMES_PER_DAY - 1)
+    return [on_the_hour[round(index * step)] for index in range(MAX_TIMES_PER_DAY)]
+
+
+def reschedule_options(
+    appointment: Appointment, *, now: dt.datetime, page_from: dt.date | None = None
+) -> OfferedWeek:
     """Free times in the next three weeks; for a series session only between its neighbours
     (the booking service checks spacing again, this keeps impossible times off the page)."""
     tz = selectors.clinic_tz()
@@ -224,6 +260,7 @@ def reschedule_options(appointment: Appointment, *, now: dt.datetime) -> list[Of
         treatment_type=appointment.treatment_type,
         first_day=first_day,
         last_day=last_day,
+        page_from=page_from,
         now=now,
         patient_id=appointment.patient_id,
         preferred_practitioner_id=appointment.practitioner_id,
@@ -232,16 +269,19 @@ def reschedule_options(appointment: Appointment, *, now: dt.datetime) -> list[Of
     )
 
 
-def pick_options(linked: LinkedSeries, *, now: dt.datetime) -> list[OfferedDay]:
+def pick_options(
+    linked: LinkedSeries, *, now: dt.datetime, page_from: dt.date | None = None
+) -> OfferedWeek:
     """Free times inside the series' next-session window only."""
     if linked.state != LinkState.OPEN or linked.window_first_day is None:
-        return []
+        return OfferedWeek(days=[])
     series = linked.series
     state = selectors.series_state(series)
     return _offer(
         treatment_type=series.treatment_type,
         first_day=linked.window_first_day,
         last_day=linked.window_last_day,
+        page_from=page_from,
         now=now,
         patient_id=series.patient_id,
         preferred_practitioner_id=state.preferred_practitioner_id,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -120,10 +121,29 @@ def cancel(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
-def _offered(days: list[selfservice.OfferedDay]) -> list[dict[str, Any]]:
-    return [
-        {"label": format_long_date(day.day), "day": day.day, "times": day.times} for day in days
-    ]
+def _page_from(request: HttpRequest) -> dt.date | None:
+    """The week the patient is looking at (``?from=YYYY-MM-DD``); rubbish means the first."""
+    value = request.POST.get("from") or request.GET.get("from") or ""
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _offered(request: HttpRequest, week: selfservice.OfferedWeek) -> dict[str, Any]:
+    def page_url(day: dt.date | None) -> str:
+        return f"{request.path}?{urlencode({'from': day.isoformat()})}" if day else ""
+
+    return {
+        "days": [
+            {"label": format_long_date(day.day), "day": day.day, "times": day.times}
+            for day in week.days
+        ],
+        "week_from": week.days[0].day.isoformat() if week.days else "",
+        "usual_practitioner": week.usual_practitioner,
+        "earlier_url": page_url(week.earlier_from),
+        "later_url": page_url(week.later_from),
+    }
 
 
 @login_not_required
@@ -138,7 +158,12 @@ def reschedule(request: HttpRequest, token: str) -> HttpResponse:
             linked.appointment, now=now
         ):
             return {"days": []}
-        return {"days": _offered(selfservice.reschedule_options(linked.appointment, now=now))}
+        return _offered(
+            request,
+            selfservice.reschedule_options(
+                linked.appointment, now=now, page_from=_page_from(request)
+            ),
+        )
 
     return _appointment_page(
         request,
@@ -185,7 +210,9 @@ def pick(request: HttpRequest, token: str) -> HttpResponse:
         "next_when": reminders.local_when(linked.next_booking.starts_at)
         if linked.next_booking
         else "",
-        "days": _offered(selfservice.pick_options(linked, now=now)),
+        **_offered(
+            request, selfservice.pick_options(linked, now=now, page_from=_page_from(request))
+        ),
     }
     return render(request, "bookings/public_pick.html", context)
 

@@ -237,7 +237,10 @@ def test_moving_offers_free_times_and_books_the_chosen_one_through_the_service(
     page = visit(client, url)
     days = {day["day"]: day["times"] for day in page.context["days"]}
     assert min(days) == dt.date(2026, 6, 5)
-    assert max(days) <= dt.date(2026, 6, 25)  # three weeks ahead
+    assert max(days) <= dt.date(2026, 6, 11)  # a week per page
+    monday = [time.starts_at for time in days[dt.date(2026, 6, 8)]]
+    assert len(monday) == 12  # spread over the whole day, not the first twelve
+    assert (monday[0], monday[-1]) == (local(2026, 6, 8, 7), local(2026, 6, 8, 20))
     chosen = next(
         time for time in days[dt.date(2026, 6, 8)] if time.starts_at == local(2026, 6, 8, 11)
     )

@@ -50,16 +50,32 @@ def visit(client: Any, url: str, *, when: dt.datetime = OPENED_AT, data: Any = N
         return client.post(url, data, follow=True)
 
 
-def test_only_free_times_inside_the_series_window_are_offered(client, series):
-    page = visit(client, pick_path(series))
+def test_only_free_times_inside_the_series_window_are_offered_a_week_at_a_time(client, series):
+    url = pick_path(series)
+    first_week = visit(client, url)
+    later_url = first_week.context["later_url"]
+    second_week = visit(client, later_url)
 
-    days = [day["day"] for day in page.context["days"]]
-    assert days
-    assert min(days) == dt.date(2026, 5, 21)  # today's last times are inside the notice
-    assert max(days) == dt.date(2026, 6, 1)  # the window's last day
-    content = page.content.decode()
+    first_days = [day["day"] for day in first_week.context["days"]]
+    second_days = [day["day"] for day in second_week.context["days"]]
+    assert first_days[0] == dt.date(2026, 5, 21)  # today's last times are inside the notice
+    assert first_days[-1] == dt.date(2026, 5, 26)
+    assert second_days[0] == dt.date(2026, 5, 27)
+    assert second_days[-1] == dt.date(2026, 6, 1)  # the window's last day
+    assert second_week.context["later_url"] == ""
+    assert first_week.context["earlier_url"] == ""
+    assert second_week.context["earlier_url"] == f"{url}?from=2026-05-20"
+    content = first_week.content.decode()
     assert "Wednesday 20 May 2026" in content  # the window as the patient sees it
     assert "Monday 1 June 2026" in content
+    assert "Times are with Amara Okafor unless another name is shown." in content
+
+
+def test_a_week_outside_the_window_cannot_be_asked_for(client, series):
+    page = visit(client, f"{pick_path(series)}?from=2026-07-01")
+    assert [day["day"] for day in page.context["days"]] == [dt.date(2026, 6, 1)]
+    nonsense = visit(client, f"{pick_path(series)}?from=someday")
+    assert nonsense.context["days"][0]["day"] == dt.date(2026, 5, 21)
 
 
 def test_picking_a_time_books_the_next_session_of_the_series(client, series, patient):
