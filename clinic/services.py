@@ -33,6 +33,23 @@ class InvalidPatientDetails(ValueError):
         self.message = message
 
 
+class PatientErased(ValueError):
+    """The patient's identity was erased (GDPR): the record is never filled in again."""
+
+    message = (
+        "This patient's personal details were erased at their request, so the record can no "
+        "longer be edited or brought back to the patient list."
+    )
+
+    def __init__(self) -> None:
+        super().__init__(self.message)
+
+
+def _refuse_erased(patient: Patient) -> None:
+    if patient.erased_at is not None:
+        raise PatientErased
+
+
 @dataclass(frozen=True)
 class PatientDetails:
     """Everything staff type on the patient form."""
@@ -155,6 +172,7 @@ def patient_update(
     Only the fields on the form and the search text are written, so a badge the assessment
     services set while the form was open is never overwritten with a stale value.
     """
+    _refuse_erased(patient)
     clean = normalise_details(details, today=today or clinic_today())
     before = audit.snapshot(patient, list(DETAIL_FIELDS))
     _apply(patient, clean)
@@ -185,7 +203,8 @@ def patient_archive(*, patient: Patient) -> Patient:
 
 @transaction.atomic
 def patient_unarchive(*, patient: Patient) -> Patient:
-    """Bring an archived patient back to the list."""
+    """Bring an archived patient back to the list (never an erased one)."""
+    _refuse_erased(patient)
     patient.is_active = True
     patient.save(update_fields=["is_active", "updated_at"])
     audit.record(

@@ -148,6 +148,9 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 def patient_update(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
     detail_url = reverse("clinic:patient_detail", args=[patient.pk])
+    if patient.erased_at is not None:
+        messages.error(request, services.PatientErased.message)
+        return redirect(detail_url)
     form = _patient_form(
         request,
         initial=PatientForm.initial_for(patient),
@@ -220,6 +223,9 @@ def patient_archive(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required()
 def patient_unarchive(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
+    if patient.erased_at is not None:
+        messages.error(request, services.PatientErased.message)
+        return redirect("clinic:patient_detail", pk=patient.pk)
     if request.method == "POST":
         if not patient.is_active:
             services.patient_unarchive(patient=patient)

@@ -6,11 +6,13 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from clinic.models import Patient, patient_search_text
 from clinic.services import (
     InvalidPatientDetails,
     PatientDetails,
+    PatientErased,
     patient_archive,
     patient_create,
     patient_unarchive,
@@ -170,3 +172,14 @@ def test_a_landline_is_fine_when_the_patient_prefers_calls():
     )
 
     assert patient.phone == "+442079460321"
+
+
+def test_the_services_refuse_to_fill_in_an_erased_patient_again():
+    patient = PatientFactory(is_active=False)
+    Patient.objects.filter(pk=patient.pk).update(erased_at=timezone.now())
+    patient.refresh_from_db()
+
+    with pytest.raises(PatientErased):
+        patient_update(patient=patient, details=details(), today=TODAY)
+    with pytest.raises(PatientErased):
+        patient_unarchive(patient=patient)

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from clinic.models import Patient
 from clinic.services import clinic_today
@@ -454,3 +455,21 @@ def test_archiving_an_archived_patient_changes_nothing(receptionist: Any, patien
     assert response.status_code == 302
     patient.refresh_from_db()
     assert not patient.is_active
+
+
+def test_an_erased_patient_can_be_neither_edited_nor_unarchived(receptionist: Any, patient: Any):
+    Patient.objects.filter(pk=patient.pk).update(
+        erased_at=timezone.now(), is_active=False, given_name="Erased patient"
+    )
+    client = signed_in(receptionist)
+
+    edit = client.post(
+        reverse("clinic:patient_update", args=[patient.pk]), patient_form(), follow=True
+    )
+    unarchive = client.post(reverse("clinic:patient_unarchive", args=[patient.pk]), follow=True)
+
+    assert "personal details were erased" in edit.content.decode()
+    assert "personal details were erased" in unarchive.content.decode()
+    assert 'data-testid="erased-banner"' in edit.content.decode()
+    patient.refresh_from_db()
+    assert (patient.given_name, patient.is_active) == ("Erased patient", False)
