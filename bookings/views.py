@@ -392,6 +392,12 @@ def appointment_action(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required()
 def appointment_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
     appointment = _appointment_or_404(pk)
+    if appointment.status not in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED):
+        messages.error(
+            request,
+            f"A {appointment.get_status_display().lower()} appointment cannot be moved.",
+        )
+        return redirect("bookings:appointment_detail", pk)
     can_override = _can_override(request.user)
     earliest = None
     if request.method == "POST":
@@ -452,6 +458,13 @@ def appointment_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required()
 def appointment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     appointment = _appointment_or_404(pk)
+    if appointment.status not in ACTIVE_STATUSES:
+        messages.error(
+            request,
+            f"This appointment is {appointment.get_status_display().lower()}: it cannot be "
+            "cancelled.",
+        )
+        return redirect("bookings:appointment_detail", pk)
     if request.method == "POST":
         form = forms.CancelForm(request.POST)
         if form.is_valid():

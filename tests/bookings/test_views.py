@@ -521,3 +521,16 @@ def test_receptionists_see_that_an_override_was_recorded_but_not_why(
     assert "Rosacea in remission" not in html
     client.force_login(practitioner_user)
     assert "Rosacea in remission" in client.get(f"/appointments/{appointment.pk}/").content.decode()
+
+
+def test_a_cancelled_appointment_cannot_be_opened_for_moving_or_cancelling_again(
+    client, bookable, practitioner, patient, receptionist
+):
+    appointment = book(patient, practitioner, bookable, local(MONDAY, 10))
+    services.appointment_cancel(appointment=appointment, reason="Unwell")
+    client.force_login(receptionist)
+    moved = client.get(f"/appointments/{appointment.pk}/reschedule/")
+    assert moved.status_code == 302
+    assert messages_of(moved) == ["A cancelled appointment cannot be moved."]
+    again = client.get(f"/appointments/{appointment.pk}/cancel/")
+    assert messages_of(again)[-1] == "This appointment is cancelled: it cannot be cancelled."

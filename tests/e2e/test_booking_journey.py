@@ -117,3 +117,27 @@ def test_receptionist_books_a_due_session_is_refused_a_double_booking_then_moves
     assert "Appointment cancelled. The time is free again." in alert(page).inner_text()
     assert page.get_by_test_id("status-badge").inner_text() == "Cancelled"
     assert page.get_by_test_id("cancellation-reason").inner_text() == "Patient unwell"
+
+
+def test_calendar_works_from_the_keyboard(page: Any, sign_in: Any, clinic_day: Any):
+    """Arrow keys move between the day view's cells; Enter on a free time opens the booking."""
+    sign_in("rosa")
+    page.goto("/calendar/?date=2026-03-24")
+    ten = page.get_by_role("link", name="Book Amara Okafor on Tuesday 24 March at 10:00")
+    ten.focus()
+
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == (
+        "Book Amara Okafor on Tuesday 24 March at 10:15"
+    )
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == (
+        "Book Amara Okafor on Tuesday 24 March at 09:45"
+    )
+
+    page.keyboard.press("Enter")
+    page.wait_for_url(
+        re.compile(r"/appointments/new/\?practitioner=\d+&date=2026-03-24&time=09:45")
+    )
+    assert page.get_by_label("Find the patient").is_visible()
