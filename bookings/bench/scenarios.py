@@ -203,21 +203,30 @@ def book_appointment(ctx: Context, count: int) -> Callable[[int], None]:
 # -- sweeps -------------------------------------------------------------------------------
 
 
-def reminder_sweep_idle(ctx: Context) -> Callable[[int], None]:
+def _idle_sweep(ctx: Context, name: str) -> Callable[[int], None]:
     try:
         from bookings import reminders
     except ImportError:
         raise ScenarioUnavailable("bookings.reminders is not in this checkout") from None
-    # The first sweep records whatever is due now (the clinic's steady state); after that
-    # nothing is due and each sweep only looks.
+    sweep = getattr(reminders, name)
+    # The first sweeps record whatever is due now (the clinic's steady state, as after any
+    # beat tick); after that nothing is due and each sweep only looks.
     reminders.sweep_all(now=ctx.now)
 
     def run(_index: int) -> None:
-        recorded = reminders.sweep_all(now=ctx.now)
+        recorded = sweep(now=ctx.now)
         if recorded:
             raise ScenarioFailed(f"the idle sweep recorded {len(recorded)} messages")
 
     return run
+
+
+def reminder_sweep_idle(ctx: Context) -> Callable[[int], None]:
+    return _idle_sweep(ctx, "sweep_appointment_reminders")
+
+
+def all_sweeps_idle(ctx: Context) -> Callable[[int], None]:
+    return _idle_sweep(ctx, "sweep_all")
 
 
 def page_scenarios(ctx: Context, *, runs: int = 50, warmup: int = 5) -> list[Scenario]:
@@ -241,12 +250,6 @@ def page_scenarios(ctx: Context, *, runs: int = 50, warmup: int = 5) -> list[Sce
             prepare=bind(slot_search),
         ),
         Scenario(
-            "book_appointment",
-            "Book one appointment (page POST, all rules)",
-            30,
-            prepare=lambda: book_appointment(ctx, runs + warmup + QUERY_SAMPLES),
-        ),
-        Scenario(
             "patient_search",
             f"Patient search as you type ({Patient.objects.count():,} patients)",
             15,
@@ -257,9 +260,24 @@ def page_scenarios(ctx: Context, *, runs: int = 50, warmup: int = 5) -> list[Sce
         Scenario("due_list", "Due for next session, first page", 50, prepare=bind(due_list)),
         Scenario(
             "reminder_sweep_idle",
-            "Reminder sweep, nothing due",
+            "Reminder sweep (appointment reminders), nothing due",
             10,
             prepare=bind(reminder_sweep_idle),
             through_client=False,
+        ),
+        Scenario(
+            "all_sweeps_idle",
+            "All patient-message sweeps (the beat task), nothing due",
+            None,
+            prepare=bind(all_sweeps_idle),
+            through_client=False,
+            note="Notices, reminders, aftercare, follow-ups and maintenance; no target set.",
+        ),
+        # Last: the bookings it makes would give the notice sweep work after its grace period.
+        Scenario(
+            "book_appointment",
+            "Book one appointment (page POST, all rules)",
+            30,
+            prepare=lambda: book_appointment(ctx, runs + warmup + QUERY_SAMPLES),
         ),
     ]
