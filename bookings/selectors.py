@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -42,8 +42,9 @@ from clinic.models import (
     normalise_for_search,
 )
 from treatments import rules as treatment_rules
-from treatments.choices import SeriesStatus, Suitability
-from treatments.models import SkinAssessment, TreatmentSeries, TreatmentSession, TreatmentType
+from treatments.choices import SeriesStatus
+from treatments.models import TreatmentSeries, TreatmentSession, TreatmentType
+from treatments.selectors import latest_screening
 
 DAY_VIEW_DEFAULT_HOURS = (time(8), time(20))
 OPEN_SERIES_STATUSES = (SeriesStatus.PLANNED, SeriesStatus.ACTIVE)
@@ -133,6 +134,18 @@ def practitioner_diaries(
     ]
 
 
+class BookedTime(NamedTuple):
+    """An active appointment as availability sees it: who, where and when it is taken."""
+
+    id: int
+    practitioner_id: int
+    room_id: int
+    patient_id: int
+    starts_at: datetime
+    ends_at: datetime
+    blocked_until: datetime
+
+
 def _active_appointments_touching(
     *,
     start: datetime,
@@ -141,7 +154,7 @@ def _active_appointments_touching(
     room_ids: Sequence[int],
     patient_id: int | None,
     exclude_appointment_id: int | None,
-) -> list[Appointment]:
+) -> list[BookedTime]:
     """Active appointments in a time range for any of the practitioners, rooms or patient."""
     who = Q(practitioner_id__in=practitioner_ids) | Q(room_id__in=room_ids)
     if patient_id is not None:
@@ -152,12 +165,12 @@ def _active_appointments_touching(
         starts_at__lt=end,
         starts_at__gt=start - LONGEST_APPOINTMENT,
         blocked_until__gt=start,
-    ).only(
-        "id", "practitioner_id", "room_id", "patient_id", "starts_at", "ends_at", "blocked_until"
     )
     if exclude_appointment_id is not None:
         queryset = queryset.exclude(pk=exclude_appointment_id)
-    return list(queryset)
+    # Plain tuples, not model instances: two weeks of a busy clinic is ~2,500 rows, and
+    # building models for them was most of the slot search's time.
+    return [BookedTime(*row) for row in queryset.values_list(*BookedTime._fields)]
 
 
 def capable_rooms(treatment_type: TreatmentType) -> list[Room]:
@@ -333,25 +346,18 @@ def free_slots(
 # ---------------------------------------------------------------------------------------------
 
 
-def _latest_assessment_subquery(field_name: str, patient_ref: str = "patient") -> Subquery:
-    return Subquery(
-        SkinAssessment.objects.filter(patient=OuterRef(patient_ref))
-        .order_by("-assessed_on", "-id")
-        .values(field_name)[:1]
-    )
-
-
 def latest_suitability(patient: Patient) -> tuple[str, str]:
-    """The patient's latest assessment outcome and its summary (one query)."""
-    row = (
-        SkinAssessment.objects.filter(patient=patient)
-        .order_by("-assessed_on", "-id")
-        .values_list("outcome", "outcome_summary")
-        .first()
-    )
-    if row is None:
-        return Suitability.UNKNOWN, ""
-    return row[0], row[1]
+    """The patient's latest screening outcome and its one-line summary (one query)."""
+    latest = latest_screening(patient)
+    return latest.outcome, latest.summary if latest.screening else ""
+
+
+def _with_suitability(appointments: Sequence[Appointment]) -> None:
+    """Copy the patient's badge (kept on the patient row by the assessment services) onto
+    each appointment for the cards: no query, the patient is already loaded."""
+    for item in appointments:
+        item.patient_suitability = item.patient.suitability
+        item.patient_suitability_summary = item.patient.suitability_summary
 
 
 @dataclass(frozen=True)
@@ -428,10 +434,6 @@ def _calendar_appointments(start: datetime, end: datetime) -> QuerySet[Appointme
         )
         .exclude(status=AppointmentStatus.CANCELLED)
         .select_related("patient", "treatment_type", "series", "room")
-        .annotate(
-            patient_suitability=_latest_assessment_subquery("outcome"),
-            patient_suitability_summary=_latest_assessment_subquery("outcome_summary"),
-        )
         .order_by("starts_at", "id")
     )
 
@@ -581,8 +583,9 @@ def _entry_moments(appointments: Iterable[Appointment]) -> list[datetime]:
 
 
 def _attach_session_counts(appointments: Sequence[Appointment]) -> None:
-    """Nothing to load: ``series.planned_sessions`` comes with ``select_related``. Marks
-    whether each appointment is a series session for templates."""
+    """Nothing to load: ``series.planned_sessions`` and the patient come with
+    ``select_related``. Labels series sessions ("Session 3 of 6") and copies the badge."""
+    _with_suitability(appointments)
     for item in appointments:
         item.session_label = (
             f"Session {item.series_session_number} of {item.series.planned_sessions}"
@@ -813,10 +816,6 @@ def appointment_detail(appointment_id: int) -> Appointment:
             "booked_by",
             "override_by",
             "treatment_session",
-        )
-        .annotate(
-            patient_suitability=_latest_assessment_subquery("outcome"),
-            patient_suitability_summary=_latest_assessment_subquery("outcome_summary"),
         )
         .prefetch_related(
             Prefetch(
