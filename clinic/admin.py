@@ -42,13 +42,21 @@ class ClinicClosureAdmin(admin.ModelAdmin):
 
 @admin.register(Patient)
 class PatientAdmin(admin.ModelAdmin):
+    """View-only: patients are created and edited on the patient pages, whose services
+    normalise phones and emails, check duplicates and write the audit trail."""
+
     list_display = ["family_name", "given_name", "date_of_birth", "email", "phone", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["search_text"]
 
-    def save_model(self, request, obj, form, change):
-        obj.refresh_search_text()
-        super().save_model(request, obj, form, change)
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Patient | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Patient | None = None) -> bool:
+        return False
 
 
 @admin.register(OutboundMessage)

@@ -100,8 +100,11 @@ def test_password_change_page_works(client: Any, receptionist: Any):
     client.force_login(receptionist)
     response = client.post(
         "/accounts/password/change/",
-        {"old_password": TEST_PASSWORD, "new_password1": "a long new passphrase",
-         "new_password2": "a long new passphrase"},
+        {
+            "old_password": TEST_PASSWORD,
+            "new_password1": "a long new passphrase",
+            "new_password2": "a long new passphrase",
+        },
     )
     assert response.status_code == 302
     receptionist.refresh_from_db()
@@ -139,3 +142,13 @@ def test_unknown_pages_get_the_friendly_404(client: Any, receptionist: Any):
     response = client.get("/no-such-page/")
     assert response.status_code == 404
     assert "Page not found" in response.content.decode()
+
+
+def test_patients_are_view_only_in_the_admin(client: Any, manager: Any, patient: Any):
+    client.force_login(manager)
+    assert client.get(f"/admin/clinic/patient/{patient.pk}/change/").status_code == 200
+    assert client.get("/admin/clinic/patient/add/").status_code == 403
+    response = client.post(f"/admin/clinic/patient/{patient.pk}/change/", {"given_name": "Changed"})
+    assert response.status_code == 403
+    patient.refresh_from_db()
+    assert patient.given_name == "Zoë"
