@@ -492,3 +492,12 @@ def test_docs_page_loads_swagger_from_our_own_static_files(client, db):
     assert "/static/ninja/swagger-ui-bundle.js" in html
     assert "cdn" not in html.lower()
     assert client.get("/static/ninja/swagger-ui-bundle.js").status_code == 200
+
+
+def test_api_writes_are_audited_as_the_tokens_user(reception_api, bookable, practitioner, patient):
+    from clinic.models import AuditEntry
+
+    reception_api.post("/appointments", booking(patient, practitioner, bookable, local(MONDAY, 10)))
+    entry = AuditEntry.objects.filter(object_type__icontains="appointment").order_by("-seq").first()
+    assert entry is not None
+    assert entry.actor_username == "rosa"
