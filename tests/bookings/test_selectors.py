@@ -271,3 +271,21 @@ def test_patient_timeline_lists_appointments_without_clinical_detail(
     assert entry.title == "Crystal microdermabrasion: booked"
     assert entry.kind == "appointment"
     assert entry.clinical is False
+
+
+def test_ten_oclock_bookings_sit_on_the_ten_oclock_row_either_side_of_the_dst_change(
+    bookable, practitioner
+):
+    friday, monday = MONDAY + 4 * DAY, MONDAY + 7 * DAY  # 27 March (GMT), 30 March (BST)
+    for day in (friday, monday):
+        services.appointment_book(
+            patient=PatientFactory(),
+            practitioner=practitioner,
+            treatment_type=bookable,
+            starts_at=local(day, 10),
+        )
+    for day, utc_hour in ((friday, 10), (monday, 9)):
+        calendar = selectors.calendar_day(day=day, now=NOW)
+        (row,) = [row for row in calendar.rows if row.cells[0].kind == "card"]
+        assert row.label == "10:00"
+        assert row.cells[0].entries[0].starts_at.astimezone(dt.UTC).hour == utc_hour
