@@ -29,7 +29,6 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Treatments", "treatments:treatmenttype_list"),
     NavItem("Availability", "bookings:availability", (Role.MANAGER,)),
     NavItem("Outbox", "clinic:outbox_list"),
-    NavItem("Outbox", "clinic:outbox_list"),
     NavItem("Staff", "clinic:staff_list", (Role.MANAGER,)),
     NavItem("Audit", "clinic:audit_report", (Role.MANAGER,)),
 )
