@@ -67,6 +67,11 @@ class LinkedSeries:
     next_booking: Appointment | None = None
 
 
+def _erased(patient: Patient) -> bool:
+    """A patient erased under GDPR: their old links open nothing at all."""
+    return patient.erased_at is not None
+
+
 def open_appointment_link(token: str, *, purpose: Purpose, now: dt.datetime) -> LinkedAppointment:
     """The appointment a link is for (``LinkInvalid`` / ``LinkExpired`` as :func:`read_token`)."""
     payload = read_token(token, purpose=purpose)
@@ -75,7 +80,7 @@ def open_appointment_link(token: str, *, purpose: Purpose, now: dt.datetime) -> 
         .filter(pk=payload.subject_id)
         .first()
     )
-    if appointment is None:
+    if appointment is None or _erased(appointment.patient):
         raise LinkInvalid
     if appointment.status == AppointmentStatus.CANCELLED:
         state = LinkState.CANCELLED
@@ -95,7 +100,7 @@ def open_series_link(token: str, *, now: dt.datetime) -> LinkedSeries:
         .filter(pk=payload.subject_id)
         .first()
     )
-    if series is None:
+    if series is None or _erased(series.patient):
         raise LinkInvalid
     upcoming = (
         Appointment.objects.filter(series=series, status__in=ACTIVE_STATUSES, starts_at__gt=now)
@@ -390,7 +395,7 @@ def _chosen(slot: str) -> tuple[dt.datetime, Practitioner]:
 def open_unsubscribe_link(token: str) -> Patient:
     payload = read_token(token, purpose=Purpose.UNSUBSCRIBE)
     patient = Patient.objects.filter(pk=payload.subject_id).first()
-    if patient is None or getattr(patient, "erased_at", None) is not None:
+    if patient is None or _erased(patient):
         raise LinkInvalid
     return patient
 

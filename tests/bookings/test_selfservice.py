@@ -21,6 +21,7 @@ from bookings.links import Purpose
 from bookings.models import AppointmentStatus
 from bookings.selfservice import slot_value
 from clinic.models import AuditEntry
+from clinic.privacy import patient_erase
 from tests.bookings.messaging_support import (
     at,
     book,
@@ -323,3 +324,11 @@ def test_the_unsubscribe_link_in_a_follow_up_email_is_the_one_that_works(
 
     patient.refresh_from_db()
     assert patient.followup_opt_out is True
+
+
+def test_links_of_an_erased_patient_open_nothing(client, appointment, patient):
+    urls = [link(appointment, purpose) for purpose in (Purpose.CONFIRM, Purpose.CANCEL)]
+    urls.append(path_of(links.unsubscribe_link(patient_id=patient.pk)))
+    patient_erase(patient_id=patient.pk)
+
+    assert [visit(client, url).status_code for url in urls] == [404, 404, 404]
