@@ -48,4 +48,3 @@ def outbox_messages(
     if date_to:
         messages = messages.filter(due_at__lt=_day_start(date_to + dt.timedelta(days=1)))
     return messages.order_by("-due_at", "-id")
-

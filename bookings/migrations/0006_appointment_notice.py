@@ -31,7 +31,11 @@ class Migration(migrations.Migration):
                     "told",
                     models.CharField(
                         blank=True,
-                        choices=[("", "Nothing yet"), ("booked", "Booked"), ("cancelled", "Cancelled")],
+                        choices=[
+                            ("", "Nothing yet"),
+                            ("booked", "Booked"),
+                            ("cancelled", "Cancelled"),
+                        ],
                         max_length=10,
                     ),
                 ),
