@@ -6,6 +6,8 @@ import datetime as dt
 from typing import Any
 
 import pytest
+import time_machine
+from django.urls import reverse
 
 from bookings.models import Appointment
 from tests.factories import PatientFactory, RoomFactory
@@ -102,3 +104,58 @@ def test_discarding_a_draft_frees_its_appointment_for_the_corrected_session(
     appointment.refresh_from_db()
 
     assert appointment.treatment_session == corrected
+
+
+def test_the_log_page_opened_from_an_appointment_links_the_session_to_it(
+    client: Any, series: Any, practitioner: Any, patient: Any
+) -> None:
+    appointment = appointment_for(patient, practitioner, series)
+    appointment.status = "completed"
+    appointment.save(update_fields=["status"])
+    client.force_login(practitioner.user)
+    url = reverse("treatments:session_log", args=[series.pk]) + f"?appointment={appointment.pk}"
+
+    with time_machine.travel(london(2026, 3, 2, 11), tick=False):
+        page = client.get(url)
+        initial = page.context["form"].initial
+        assert (initial["performed_on"], initial["performed_time"]) == (
+            dt.date(2026, 3, 2),
+            dt.time(10, 0),
+        )
+        assert "saving links the two" in page.content.decode()
+        client.post(
+            url,
+            {
+                "practitioner": practitioner.pk,
+                "performed_on": "2026-03-02",
+                "performed_time": "10:00",
+                "areas": ["face"],
+                "duration_minutes": 30,
+                "param_intensity": "4",
+                "param_vacuum": "4",
+                "param_crystal_flow": "3",
+                "param_passes": "2",
+                "redness": "mild",
+                "comfort": "4",
+            },
+        )
+
+    appointment.refresh_from_db()
+    assert appointment.treatment_session == series.sessions.get(number=1)
+
+
+def test_an_appointment_id_of_another_series_in_the_link_is_ignored(
+    client: Any, series: Any, practitioner: Any
+) -> None:
+    other = PatientFactory()
+    foreign = appointment_for(
+        other, practitioner, plan(other, practitioner, start_on=dt.date(2026, 3, 2))
+    )
+    client.force_login(practitioner.user)
+    url = reverse("treatments:session_log", args=[series.pk]) + f"?appointment={foreign.pk}"
+
+    with time_machine.travel(london(2026, 3, 2, 11), tick=False):
+        page = client.get(url)
+
+    assert page.status_code == 200
+    assert "saving links the two" not in page.content.decode()

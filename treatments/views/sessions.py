@@ -120,6 +120,17 @@ def _spacing_messages(request: HttpRequest, logged: Any, series: TreatmentSeries
         )
 
 
+def _appointment_from_query(request: HttpRequest, series: TreatmentSeries) -> Any:
+    """The booked appointment this session is logged from (``?appointment=<id>``, kept on
+    the POST because the form posts back to the same URL), if it is this series' and has
+    no session yet. Read through the series' reverse relation: treatments never imports
+    bookings."""
+    raw = request.GET.get("appointment", "")
+    if not raw.isdigit():
+        return None
+    return series.appointments.filter(pk=int(raw), treatment_session__isnull=True).first()
+
+
 @role_required(*CLINICAL_ROLES)
 def session_log_view(request: HttpRequest, series_id: int) -> HttpResponse:
     try:
@@ -136,6 +147,7 @@ def session_log_view(request: HttpRequest, series_id: int) -> HttpResponse:
         )
         return redirect("treatments:session_detail", draft.pk)
     previous = series.sessions.order_by("-number").first()
+    appointment = _appointment_from_query(request, series)
     if request.method == "POST":
         form = SessionForm(request.POST, **_form_kwargs(request, series))
         if form.is_valid():
@@ -146,6 +158,7 @@ def session_log_view(request: HttpRequest, series_id: int) -> HttpResponse:
                     by=request.user,
                     now=timezone.now(),
                     spacing_override_reason=form.cleaned_data.get("spacing_override_reason", ""),
+                    appointment=appointment,
                 )
             except rules.DomainError as error:
                 _apply_refusal(form, error)
@@ -158,8 +171,11 @@ def session_log_view(request: HttpRequest, series_id: int) -> HttpResponse:
                 _spacing_messages(request, logged, series)
                 return redirect("treatments:session_detail", logged.session.pk)
     else:
-        local_now = timezone.now().astimezone(clinic_zone())
-        practitioner = own_practitioner(request.user)
+        # From an appointment: its time and practitioner; otherwise now and the signed-in one.
+        local_now = (appointment.starts_at if appointment else timezone.now()).astimezone(
+            clinic_zone()
+        )
+        practitioner = appointment.practitioner if appointment else own_practitioner(request.user)
         treatment_type = series.treatment_type
         initial: dict[str, Any] = {
             "practitioner": practitioner.pk if practitioner else None,
@@ -190,6 +206,7 @@ def session_log_view(request: HttpRequest, series_id: int) -> HttpResponse:
             "form": form,
             "number": number,
             "previous": previous,
+            "appointment": appointment,
             "title": f"Log session {number}",
         },
     )
