@@ -12,6 +12,7 @@ nothing else about the patient's skin.
 from __future__ import annotations
 
 import hashlib
+import re
 import smtplib
 from dataclasses import dataclass, field
 from email.utils import parseaddr
@@ -85,7 +86,9 @@ def _render(
     subject = render_to_string(f"emails/{kind}.subject.txt", full_context)
     return RenderedEmail(
         subject=" ".join(subject.split())[:200],
-        text=render_to_string(f"emails/{kind}.txt", full_context).strip() + "\n",
+        # Template tags leave blank lines behind; one empty line between paragraphs is enough.
+        text=re.sub(r"\n{3,}", "\n\n", render_to_string(f"emails/{kind}.txt", full_context).strip())
+        + "\n",
         html=render_to_string(f"emails/{kind}.html", full_context),
         headers=dict(headers or {}),
         attachments=attachments,

@@ -82,6 +82,7 @@ def test_every_email_has_text_and_html_with_the_clinics_name_and_contact(kind):
         assert "Zoë" in body
     assert email.html.lstrip().startswith("<!doctype html>")
     assert "<p>" not in email.text
+    assert "\n\n\n" not in email.text  # paragraphs, not template leftovers
 
 
 @pytest.mark.parametrize("kind", ["series_followup", "maintenance_reminder"])
