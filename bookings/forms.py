@@ -15,6 +15,7 @@ from django.forms import BaseFormSet, formset_factory
 
 from bookings import slots
 from bookings.models import BookingSettings, WorkingHours
+from clinic.forms_security import BoundedModelMultipleChoiceField
 from clinic.models import ClinicClosure, OpeningHours, Practitioner, Room, Weekday
 from treatments.models import TreatmentSeries, TreatmentType
 
@@ -469,7 +470,7 @@ class TimeOffForm(forms.Form):
 
 
 class RoomForm(forms.ModelForm):
-    treatment_types = forms.ModelMultipleChoiceField(
+    treatment_types = BoundedModelMultipleChoiceField(
         queryset=TreatmentType.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,

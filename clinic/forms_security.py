@@ -54,3 +54,28 @@ class AuditFilterForm(forms.Form):
         if start and end and end < start:
             self.add_error("date_to", "The end date must be on or after the start date.")
         return cleaned
+
+
+class BoundedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """A multiple choice of rows that answers an absurd id with a form error.
+
+    Django looks the chosen ids up with ``pk__in``, which (unlike an exact lookup) passes
+    an integer beyond 64 bits straight to the database driver: SQLite raises OverflowError,
+    a 500. Such an id cannot name a row, so it is refused as an invalid choice first.
+    """
+
+    LIMIT = 2**63 - 1
+
+    def _check_values(self, value: Any) -> Any:
+        for item in value:
+            try:
+                number = int(str(item))
+            except ValueError:
+                continue  # the parent says "is not a valid value"
+            if not -self.LIMIT <= number <= self.LIMIT:
+                raise ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": item},
+                )
+        return super()._check_values(value)

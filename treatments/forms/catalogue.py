@@ -10,6 +10,7 @@ from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.forms.models import fields_for_model, model_to_dict
 
+from clinic.forms_security import BoundedModelMultipleChoiceField
 from clinic.models import Room
 from treatments.models import TreatmentType
 from treatments.parameters import MAX_PARAMETERS, NUMERIC_KINDS, ParameterKind
@@ -102,7 +103,7 @@ class TreatmentTypeForm(forms.Form):
         if instance is not None and instance.pk:
             # Keep a retired room that is still assigned visible and ticked.
             rooms = rooms | Room.objects.filter(treatment_types=instance)
-        self.fields["rooms"] = forms.ModelMultipleChoiceField(
+        self.fields["rooms"] = BoundedModelMultipleChoiceField(
             queryset=rooms.distinct().order_by("name"),
             required=False,
             widget=forms.CheckboxSelectMultiple,
