@@ -140,3 +140,21 @@ def test_clinical_pages_record_who_viewed_them(
     client.get(f"/patients/{patient.pk}/")
     client.get(f"/series/{series.pk}/")
     assert AuditEntry.objects.filter(action=AuditAction.VIEW).count() == 2
+
+
+def test_session_and_aftercare_pages_record_who_read_them(
+    client: Any, practitioner: Any, patient: Any
+):
+    from tests.treatments.series_support import log_and_sign, london, plan
+
+    series = plan(patient, practitioner, start_on=london(2026, 3, 2).date())
+    session = log_and_sign(series, practitioner, london(2026, 3, 2, 10))
+    client.force_login(practitioner.user)
+    assert client.get(f"/sessions/{session.pk}/").status_code == 200
+    assert client.get(f"/sessions/{session.pk}/aftercare/").status_code == 200
+
+    views = AuditEntry.objects.filter(action=AuditAction.VIEW).order_by("seq")
+    assert [(entry.object_type, entry.patient_id) for entry in views] == [
+        ("treatments.treatmentsession", patient.pk),
+        ("treatments.aftercarenote", patient.pk),
+    ]

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from clinic import audit
 from clinic.roles import CLINICAL_ROLES, Role, has_role, role_required
 from treatments import rules
 from treatments.choices import Redness, SeriesStatus, Suitability, TreatedArea
@@ -216,6 +217,7 @@ def session_log_view(request: HttpRequest, series_id: int) -> HttpResponse:
 def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
     session = _get_session(session_id)
     series = session.series
+    audit.record_view(session, patient_id=series.patient_id)
     specs = series.treatment_type.parameter_specs
     known = {spec.name for spec in specs}
     parameters = [
@@ -401,6 +403,7 @@ def aftercare_detail(request: HttpRequest, session_id: int) -> HttpResponse:
         messages.info(request, "The aftercare note is written when the session is signed.")
         return redirect("treatments:session_detail", session.pk)
     series = session.series
+    audit.record_view(note, patient_id=series.patient_id)
     return render(
         request,
         "treatments/aftercare_detail.html",
