@@ -150,6 +150,10 @@ def patient_privacy(request: HttpRequest, patient_id: int) -> HttpResponse:
         {
             "patient": patient,
             "data": data,
+            "details": [
+                (name.replace("_", " ").capitalize(), value)
+                for name, value in data["patient"].items()
+            ],
             "sections": sections,
             "retention_years": settings.CLINICAL_RETENTION_YEARS,
         },
