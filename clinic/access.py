@@ -155,7 +155,9 @@ API_NAMESPACE = "api"
 # Django's admin: its own sign-in page is open (same axes-throttled authentication); every
 # other admin page lets managers only (clinic.admin replaces AdminSite.has_permission).
 ADMIN_NAMESPACE = "admin"
-ADMIN_RULE = rule(get=MANAGERS, post=MANAGERS, note="Django admin, managers only")
+ADMIN_RULE = rule(
+    get=MANAGERS, post=MANAGERS, note="Django admin: managers only; patients are read-only there"
+)
 ADMIN_OPEN = {"admin:login": rule(get=EVERYONE, post=EVERYONE, note="Admin sign-in form")}
 
 
