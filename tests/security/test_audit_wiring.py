@@ -82,6 +82,20 @@ def test_logging_signing_and_amending_a_session_are_audited(practitioner: Any, p
     assert amended.detail == "Reason: Forgot the flush"
     (note,) = _entries("treatments.aftercarenote")
     assert (note.action, note.patient_id) == (AuditAction.CREATE, patient.pk)
+
+    from bookings import reminders
+
+    reminders.sweep_aftercare(now=london(2026, 3, 2, 12))
+    from clinic.models import OutboundMessage
+    from clinic.tasks import send_message
+
+    send_message(OutboundMessage.objects.get(kind="aftercare").pk)
+    reminders.sweep_aftercare(now=london(2026, 3, 2, 13))
+    sent = _entries("treatments.aftercarenote")[-1]
+    assert (audit.decoded(sent.before), audit.decoded(sent.after)) == (
+        {"status": "sending"},
+        {"status": "sent"},
+    )
     assert audit.verify_chain().ok
 
 

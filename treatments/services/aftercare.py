@@ -21,6 +21,8 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import Q
 
+from clinic import audit
+from clinic.models import AuditAction
 from treatments.models import AftercareNote, AftercareStatus
 
 DEFAULT_STALE_CLAIM = timedelta(minutes=15)
@@ -47,21 +49,37 @@ def aftercare_claim(
 @transaction.atomic
 def aftercare_mark_sent(*, note: AftercareNote, now: datetime) -> bool:
     """Record that the note went out. False if the note was not claimed for sending."""
-    return bool(
+    changed = bool(
         AftercareNote.objects.filter(pk=note.pk, status=AftercareStatus.SENDING).update(
             status=AftercareStatus.SENT, sent_at=now
         )
+    )
+    if changed:
+        _audit_status(note, before=AftercareStatus.SENDING, after=AftercareStatus.SENT)
+    return changed
+
+
+def _audit_status(note: AftercareNote, *, before: str, after: str) -> None:
+    audit.record(
+        action=AuditAction.CHANGE,
+        obj=note,
+        patient_id=note.session.series.patient_id,
+        before={"status": before},
+        after={"status": after},
     )
 
 
 @transaction.atomic
 def aftercare_mark_not_sent(*, note: AftercareNote) -> bool:
     """Record that the note will not be emailed (no consent or no address)."""
-    return bool(
+    changed = bool(
         AftercareNote.objects.filter(
             pk=note.pk, status__in=(AftercareStatus.PENDING, AftercareStatus.SENDING)
         ).update(status=AftercareStatus.NOT_SENT, claimed_at=None)
     )
+    if changed:
+        _audit_status(note, before=note.status, after=AftercareStatus.NOT_SENT)
+    return changed
 
 
 @transaction.atomic
