@@ -35,6 +35,7 @@ from bookings import selectors, services
 from bookings.models import Appointment
 from bookings.rules import search_range_for_window
 from bookings.services import tokens
+from clinic import audit
 from clinic import services as clinic_services
 from clinic.models import Patient, Practitioner, PreferredContact, Room
 from clinic.roles import CLINICAL_ROLES, Role, has_role, user_roles
@@ -352,7 +353,10 @@ def patient_create(request: HttpRequest, payload: PatientIn):
 def patient_get(request: HttpRequest, patient_id: int):
     user = _user(request)
     patient = get_object_or_404(Patient, pk=patient_id)
-    return patient_out(patient, clinical=has_role(user, *CLINICAL_ROLES))
+    clinical = has_role(user, *CLINICAL_ROLES)
+    if clinical:
+        audit.record_view(patient, detail="API: clinical summary")
+    return patient_out(patient, clinical=clinical)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -172,3 +172,17 @@ def test_session_and_aftercare_pages_record_who_read_them(
         ("treatments.treatmentsession", patient.pk),
         ("treatments.aftercarenote", patient.pk),
     ]
+
+
+def test_reading_a_patients_clinical_summary_through_the_api_is_audited(
+    client: Any, practitioner: Any, patient: Any
+):
+    from bookings.services.tokens import api_token_issue
+
+    _, token = api_token_issue(username=practitioner.user.username, name="tablet")
+    response = client.get(f"/api/patients/{patient.pk}", HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    assert response.status_code == 200
+    entry = AuditEntry.objects.get(action=AuditAction.VIEW)
+    assert (entry.patient_id, entry.actor_username) == (patient.pk, "amara")
+    assert entry.detail == "API: clinical summary"
