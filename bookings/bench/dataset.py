@@ -349,7 +349,9 @@ class ClinicBuilder:
         self.counts: dict[str, int] = {}
 
     # -- entry point -------------------------------------------------------------------
-    def build(self) -> dict[str, int]:
+    def build(self, *, vacuum: bool = True) -> dict[str, int]:
+        """Write the clinic; ``vacuum=False`` inside a transaction (tests), where VACUUM cannot
+        run."""
         if connection.vendor != "postgresql":
             raise RuntimeError("The benchmark clinic is written with COPY: PostgreSQL only.")
         if Patient.objects.exists() or Appointment.objects.exists():
@@ -367,9 +369,10 @@ class ClinicBuilder:
             self._assign_patients(patients)
             self.log("  writing with COPY")
             self._write(staff, patients, series_rows, sessions, assessments)
-        with connection.cursor() as cursor:
-            # What autovacuum would have done on a clinic that grew over years.
-            cursor.execute("VACUUM ANALYZE")
+        if vacuum:
+            with connection.cursor() as cursor:
+                # What autovacuum would have done on a clinic that grew over years.
+                cursor.execute("VACUUM ANALYZE")
         return self.counts
 
     # -- staff, rooms, hours -------------------------------------------------------------
