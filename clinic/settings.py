@@ -216,9 +216,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 # Reminders, notices, follow-ups (bookings/reminders.py) and the ledger (clinic/messaging.py).
 # Offsets are clinic wall-clock hours: the 48-hour reminder of a Monday 10:00 appointment goes
 # on Saturday at 10:00 local time, whatever a DST switch in between does.
-REMINDER_OFFSETS_HOURS = sorted(
-    set(env.int_list("REMINDER_OFFSETS_HOURS", [48, 2])), reverse=True
-)
+REMINDER_OFFSETS_HOURS = sorted(set(env.int_list("REMINDER_OFFSETS_HOURS", [48, 2])), reverse=True)
 REMINDER_SKIP_LATER_WHEN_CONFIRMED = env.bool("REMINDER_SKIP_LATER_WHEN_CONFIRMED", False)
 # A booking changed again within this many seconds sends only its final state.
 BOOKING_NOTICE_GRACE_SECONDS = env.int("BOOKING_NOTICE_GRACE_SECONDS", 180, minimum=0)
