@@ -75,3 +75,25 @@ def opted_out_patient(db: Any) -> Any:
 @pytest.fixture
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+def _reinstall_default_catalogue(sender: Any, using: str = "default", **kwargs: Any) -> None:
+    """Browser journeys (transactional tests) end with a flush, which empties the rows the
+    data migrations installed; Django then sends post_migrate, so the default treatment
+    catalogue is put back for the tests that run after them in the same worker."""
+    from treatments.catalogue import DEFAULT_TREATMENT_TYPES
+    from treatments.models import TreatmentType
+
+    for entry in DEFAULT_TREATMENT_TYPES:
+        TreatmentType.objects.using(using).get_or_create(name=entry["name"], defaults=entry)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from django.apps import apps
+    from django.db.models.signals import post_migrate
+
+    post_migrate.connect(
+        _reinstall_default_catalogue,
+        sender=apps.get_app_config("treatments"),
+        dispatch_uid="tests-reinstall-default-catalogue",
+    )

@@ -23,7 +23,14 @@ def _production_env(tmp_path: Path) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"CLINIC_TESTING", "DATABASE_URL", "DJANGO_SETTINGS_MODULE"}
+        # DJANGO_ALLOW_ASYNC_UNSAFE comes from the browser tests' conftest in this process.
+        if key
+        not in {
+            "CLINIC_TESTING",
+            "DATABASE_URL",
+            "DJANGO_SETTINGS_MODULE",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+        }
     }
     env.update(
         {
