@@ -54,8 +54,10 @@ def interpolate(value: str) -> str:
 
 
 def test_the_compose_environment_is_accepted_by_the_settings():
-    env = {name: interpolate(value)
-           for name, value in compose()["services"]["web"]["environment"].items()}
+    env = {
+        name: interpolate(value)
+        for name, value in compose()["services"]["web"]["environment"].items()
+    }
     env["DJANGO_SECRET_KEY"] = "a-real-looking-secret-key-for-this-test-0123456789"
     code = (
         "import django; django.setup(); from django.conf import settings as s; "
@@ -63,8 +65,13 @@ def test_the_compose_environment_is_accepted_by_the_settings():
     )
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CLINIC_"))}
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False,
-        env={**clean, **env, "DJANGO_SETTINGS_MODULE": "clinic.settings"}, timeout=60,
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**clean, **env, "DJANGO_SETTINGS_MODULE": "clinic.settings"},
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["postgres", "redis://redis:6379/0", "mailcatcher", "False"]

@@ -15,7 +15,7 @@ register = template.Library()
 
 @register.filter
 def phone(value: str) -> str:
-    """"+447700900123" -> "07700 900123" (international form for numbers from abroad)."""
+    """ "+447700900123" -> "07700 900123" (international form for numbers from abroad)."""
     return format_phone(value or "", region=settings.CLINIC_PHONE_REGION)
 
 

@@ -15,8 +15,17 @@ from treatments.models import SkinAssessment, TreatmentSeries, TreatmentSession,
 
 pytestmark = pytest.mark.django_db
 
-MODELS = [Practitioner, Room, TreatmentType, Patient, SkinAssessment, TreatmentSeries,
-          TreatmentSession, Appointment, get_user_model()]
+MODELS = [
+    Practitioner,
+    Room,
+    TreatmentType,
+    Patient,
+    SkinAssessment,
+    TreatmentSeries,
+    TreatmentSession,
+    Appointment,
+    get_user_model(),
+]
 
 
 def counts() -> dict[str, int]:

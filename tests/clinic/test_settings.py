@@ -17,8 +17,17 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("1", True), ("true", True), ("Yes", True), ("on", True), ("0", False), ("false", False),
-     ("NO", False), ("off", False), ("", False)],
+    [
+        ("1", True),
+        ("true", True),
+        ("Yes", True),
+        ("on", True),
+        ("0", False),
+        ("false", False),
+        ("NO", False),
+        ("off", False),
+        ("", False),
+    ],
 )
 def test_booleans_accept_the_usual_words(raw: str, expected: bool):
     assert Env({"DJANGO_DEBUG": raw}).bool("DJANGO_DEBUG", False) is expected
@@ -61,7 +70,10 @@ def test_postgres_url_is_parsed(tmp_path: Path):
     )
     assert config["ENGINE"] == "django.db.backends.postgresql"
     assert (config["HOST"], config["PORT"], config["NAME"], config["USER"]) == (
-        "db.internal", 5433, "clinic", "clinic"
+        "db.internal",
+        5433,
+        "clinic",
+        "clinic",
     )
 
 
@@ -112,13 +124,20 @@ def test_unknown_broker_scheme_names_the_variable(tmp_path: Path):
 
 def _start_django(**overrides: str) -> subprocess.CompletedProcess[str]:
     """Start Django's settings in a fresh interpreter with a production-like environment."""
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("DJANGO_", "DATABASE_URL", "EMAIL_URL", "CLINIC_", "PORT"))}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DATABASE_URL", "EMAIL_URL", "CLINIC_", "PORT"))
+    }
     env.update(overrides)
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup(); print('started')"],
-        cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "clinic.settings"},
-        capture_output=True, text=True, timeout=60, check=False,
+        cwd=ROOT,
+        env={**env, "DJANGO_SETTINGS_MODULE": "clinic.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -130,7 +149,8 @@ def test_production_without_a_secret_key_refuses_to_start():
 
 def test_production_with_secrets_starts():
     result = _start_django(
-        DJANGO_DEBUG="false", DJANGO_ALLOWED_HOSTS="clinic.example",
+        DJANGO_DEBUG="false",
+        DJANGO_ALLOWED_HOSTS="clinic.example",
         DJANGO_SECRET_KEY="x" * 50,
     )
     assert result.returncode == 0, result.stderr
