@@ -8,6 +8,7 @@ an HTML table with ``rowspan``, so no inline styles or scripts are needed.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -15,6 +16,29 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bookings.slots import SLOT_STEP_MINUTES, Interval, local_moment
+
+
+@dataclass(slots=True)
+class Card:
+    """One appointment as the calendars draw it, built from a plain row (no models)."""
+
+    pk: int
+    practitioner_id: int
+    status: str
+    status_label: str
+    starts_at: datetime
+    ends_at: datetime
+    blocked_until: datetime
+    local_start: datetime
+    local_end: datetime
+    patient_name: str
+    treatment_name: str
+    session_label: str
+    patient_suitability: str
+    patient_suitability_summary: str
+    overdue: bool
+    has_override: bool
+    cancellation_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -99,34 +123,38 @@ def layout_grid(
     """
     step = timedelta(minutes=step_minutes)
     grid: list[list[Cell]] = [[Cell("closed") for _ in columns] for _ in rows]
+    # Rows are in time order: the rows an entry covers (row < end and start < row + step)
+    # are one run of indices, found by bisection instead of testing every row.
+    row_list = list(rows)
     for column_index, column in enumerate(columns):
-        blocked = []
+        blocked: list[tuple[datetime, datetime]] = []
         for cluster in _clusters(column.entries):
             start = min(entry.start for entry in cluster)
             end = max(entry.end for entry in cluster)
-            covered = [index for index, row in enumerate(rows) if row < end and start < row + step]
-            if not covered:
+            first = bisect_right(row_list, start - step)
+            last = bisect_left(row_list, end)
+            if first >= last:
                 continue
-            first = covered[0]
             grid[first][column_index] = Cell(
                 "card",
                 start=start,
-                rowspan=len(covered),
+                rowspan=last - first,
                 entries=[entry.item for entry in cluster],
             )
-            for index in covered[1:]:
+            for index in range(first + 1, last):
                 grid[index][column_index] = Cell("covered")
-            blocked.extend(
-                Interval(entry.start, entry.blocked_until) for entry in cluster if entry.active
-            )
-        for index, row in enumerate(rows):
+            blocked.extend((entry.start, entry.blocked_until) for entry in cluster if entry.active)
+        open_spans = [(span.start, span.end) for span in column.open]
+        if not open_spans:
+            continue
+        for index, row in enumerate(row_list):
             cell = grid[index][column_index]
             if cell.kind != "closed":
                 continue
-            slot = Interval(row, row + step)
-            if not any(span.contains(slot) for span in column.open):
+            row_end = row + step
+            if not any(start <= row and row_end <= end for start, end in open_spans):
                 continue
-            if any(busy.overlaps(slot) for busy in blocked):
+            if any(start < row_end and row < end for start, end in blocked):
                 grid[index][column_index] = Cell("buffer", start=row)
             elif row < bookable_from:
                 grid[index][column_index] = Cell("past", start=row)

@@ -78,8 +78,10 @@ def _day_bounds(first_day: date, last_day: date, tz: ZoneInfo) -> tuple[datetime
 def clinic_calendar(first_day: date, last_day: date) -> slots.ClinicCalendar:
     """Opening hours and closures over a range: two queries."""
     opening: dict[int, list[tuple[time, time]]] = defaultdict(list)
-    for row in OpeningHours.objects.order_by("weekday", "opens_at"):
-        opening[row.weekday].append((row.opens_at, row.closes_at))
+    for weekday, opens_at, closes_at in OpeningHours.objects.order_by(
+        "weekday", "opens_at"
+    ).values_list("weekday", "opens_at", "closes_at"):
+        opening[weekday].append((opens_at, closes_at))
     closures = dict(
         ClinicClosure.objects.filter(date__range=(first_day, last_day)).values_list(
             "date", "reason"
@@ -108,16 +110,18 @@ def practitioner_diaries(
     ids = [practitioner.pk for practitioner in practitioners]
     start, end = _day_bounds(first_day, last_day, clinic_tz())
     hours: dict[int, dict[int, slots.DayHours]] = defaultdict(dict)
-    for row in WorkingHours.objects.filter(practitioner_id__in=ids):
-        hours[row.practitioner_id][row.weekday] = slots.DayHours(
-            row.starts_at, row.ends_at, row.break_starts_at, row.break_ends_at
-        )
-    time_off: dict[int, list[slots.Interval]] = defaultdict(list)
-    for row in TimeOff.objects.filter(
-        practitioner_id__in=ids, starts_at__lt=end, ends_at__gt=start
+    for practitioner_id, weekday, *day_hours in WorkingHours.objects.filter(
+        practitioner_id__in=ids
+    ).values_list(
+        "practitioner_id", "weekday", "starts_at", "ends_at", "break_starts_at", "break_ends_at"
     ):
-        if (interval := _interval(row.starts_at, row.ends_at)) is not None:
-            time_off[row.practitioner_id].append(interval)
+        hours[practitioner_id][weekday] = slots.DayHours(*day_hours)
+    time_off: dict[int, list[slots.Interval]] = defaultdict(list)
+    for practitioner_id, off_start, off_end in TimeOff.objects.filter(
+        practitioner_id__in=ids, starts_at__lt=end, ends_at__gt=start
+    ).values_list("practitioner_id", "starts_at", "ends_at"):
+        if (interval := _interval(off_start, off_end)) is not None:
+            time_off[practitioner_id].append(interval)
     booked: dict[int, list[slots.Interval]] = defaultdict(list)
     for appointment in appointments:
         if (interval := _interval(appointment.starts_at, appointment.blocked_until)) is not None:
@@ -427,15 +431,89 @@ def series_state(
 # ---------------------------------------------------------------------------------------------
 
 
-def _calendar_appointments(start: datetime, end: datetime) -> QuerySet[Appointment]:
-    return (
-        Appointment.objects.filter(
-            starts_at__lt=end, starts_at__gt=start - LONGEST_APPOINTMENT, ends_at__gt=start
-        )
-        .exclude(status=AppointmentStatus.CANCELLED)
-        .select_related("patient", "treatment_type", "series", "room")
-        .order_by("starts_at", "id")
+# What a calendar card shows, read as plain rows: a busy day is ~170 cards, and building
+# appointment, patient, treatment type and series models for them (~900 objects) was half the
+# page's time on the benchmark clinic.
+_CARD_FIELDS = (
+    "id",
+    "practitioner_id",
+    "status",
+    "starts_at",
+    "ends_at",
+    "blocked_until",
+    "series_id",
+    "series_session_number",
+    "series__planned_sessions",
+    "patient__given_name",
+    "patient__family_name",
+    "patient__suitability",
+    "patient__suitability_summary",
+    "treatment_type__name",
+    "overdue",
+    "suitability_override_reason",
+    "spacing_override_reason",
+    "cancellation_reason",
+)
+_STATUS_LABELS = dict(AppointmentStatus.choices)
+
+
+def _calendar_cards(
+    start: datetime, end: datetime, *, practitioner_id: int | None = None
+) -> list[grid.Card]:
+    """Appointments (cancelled ones too) overlapping a range, as cards, in time order."""
+    queryset = Appointment.objects.filter(
+        starts_at__lt=end, starts_at__gt=start - LONGEST_APPOINTMENT, ends_at__gt=start
     )
+    if practitioner_id is not None:
+        queryset = queryset.filter(practitioner_id=practitioner_id)
+    tz = clinic_tz()
+    cards = []
+    for (
+        pk,
+        practitioner,
+        status,
+        starts_at,
+        ends_at,
+        blocked_until,
+        series_id,
+        session_number,
+        planned_sessions,
+        given_name,
+        family_name,
+        suitability,
+        suitability_summary,
+        treatment_name,
+        overdue,
+        suitability_override,
+        spacing_override,
+        cancellation_reason,
+    ) in queryset.order_by("starts_at", "id").values_list(*_CARD_FIELDS):
+        cards.append(
+            grid.Card(
+                pk=pk,
+                practitioner_id=practitioner,
+                status=status,
+                status_label=_STATUS_LABELS.get(status, status),
+                starts_at=starts_at,
+                ends_at=ends_at,
+                blocked_until=blocked_until,
+                local_start=starts_at.astimezone(tz),
+                local_end=ends_at.astimezone(tz),
+                patient_name=f"{given_name} {family_name}",
+                treatment_name=treatment_name,
+                session_label=(
+                    f"Session {session_number} of {planned_sessions}"
+                    if series_id and session_number
+                    else ""
+                ),
+                patient_suitability=suitability,
+                patient_suitability_summary=suitability_summary,
+                overdue=overdue,
+                has_override=bool(suitability_override or spacing_override),
+                cancellation_reason=cancellation_reason,
+            )
+        )
+    return cards
 
 
 def _open_intervals(
@@ -500,13 +578,13 @@ def _display_hours(
     return first, last
 
 
-def _grid_entry(appointment: Appointment) -> grid.GridEntry:
+def _grid_entry(card: grid.Card) -> grid.GridEntry:
     return grid.GridEntry(
-        start=appointment.starts_at,
-        end=appointment.ends_at,
-        blocked_until=appointment.blocked_until,
-        item=appointment,
-        active=appointment.status in ACTIVE_STATUSES,
+        start=card.starts_at,
+        end=card.ends_at,
+        blocked_until=card.blocked_until,
+        item=card,
+        active=card.status in ACTIVE_STATUSES,
     )
 
 
@@ -517,7 +595,7 @@ class CalendarDay:
     rows: list[grid.Row]
     closure: str | None
     appointment_count: int
-    cancelled: list[Appointment]
+    cancelled: list[grid.Card]
 
 
 def calendar_day(*, day: date, now: datetime) -> CalendarDay:
@@ -529,8 +607,7 @@ def calendar_day(*, day: date, now: datetime) -> CalendarDay:
     practitioners = list(Practitioner.objects.filter(is_active=True))
     start = slots.local_moment(day, time(0), tz) or datetime.combine(day, time(0), tzinfo=tz)
     end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
-    appointments = list(_calendar_appointments(start, end))
-    _attach_session_counts(appointments)
+    appointments = _calendar_cards(start, end)
     diaries = practitioner_diaries(
         practitioners,
         day,
@@ -574,7 +651,7 @@ def calendar_day(*, day: date, now: datetime) -> CalendarDay:
     )
 
 
-def _entry_moments(appointments: Iterable[Appointment]) -> list[datetime]:
+def _entry_moments(appointments: Iterable[grid.Card]) -> list[datetime]:
     moments = []
     for item in appointments:
         if item.status != AppointmentStatus.CANCELLED:
@@ -584,7 +661,8 @@ def _entry_moments(appointments: Iterable[Appointment]) -> list[datetime]:
 
 def _attach_session_counts(appointments: Sequence[Appointment]) -> None:
     """Nothing to load: ``series.planned_sessions`` and the patient come with
-    ``select_related``. Labels series sessions ("Session 3 of 6") and copies the badge."""
+    ``select_related``. Labels series sessions ("Session 3 of 6") and copies the badge (the
+    appointment page; the calendars build the same label in :func:`_calendar_cards`)."""
     _with_suitability(appointments)
     for item in appointments:
         item.session_label = (
@@ -613,10 +691,9 @@ def calendar_week(*, practitioner: Practitioner, week_start: date, now: datetime
     end = datetime.combine(days[-1] + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
     appointments = [
         item
-        for item in _calendar_appointments(start, end).filter(practitioner=practitioner)
+        for item in _calendar_cards(start, end, practitioner_id=practitioner.pk)
         if item.status != AppointmentStatus.CANCELLED
     ]
-    _attach_session_counts(appointments)
     (diary,) = practitioner_diaries(
         [practitioner],
         days[0],
@@ -636,9 +713,7 @@ def calendar_week(*, practitioner: Practitioner, week_start: date, now: datetime
                 key=day.isoformat(),
                 label=treatment_rules.format_long_date(day),
                 entries=[
-                    _grid_entry(item)
-                    for item in appointments
-                    if item.starts_at.astimezone(tz).date() == day
+                    _grid_entry(item) for item in appointments if item.local_start.date() == day
                 ],
                 open=_open_intervals(day, calendar, diary),
                 day=day,

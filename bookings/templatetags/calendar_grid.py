@@ -10,17 +10,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from html import escape as html_escape
 from typing import Any
 
 from django import template
 from django.urls import reverse
-from django.utils import dateformat, timezone
-from django.utils.html import escape
+from django.utils import dateformat
 from django.utils.safestring import SafeString, mark_safe
 
-from bookings.calendar import Cell, Row
+from bookings.calendar import Card, Cell, Column, Row
 
 register = template.Library()
+
+
+def escape(value: Any) -> str:
+    """What ``django.utils.html.escape`` produces (``html.escape`` of the string), without
+    its lazy-string wrapper: thousands of calls on a busy day."""
+    return html_escape(str(value))
+
 
 _PK_MARK = "987654321"  # stands for the appointment id in the reversed detail URL
 
@@ -44,13 +51,16 @@ def calendar_rows(rows: Sequence[Row], book_query: str = "", booking_for: Any = 
     )
     detail_url = reverse("bookings:appointment_detail", args=[int(_PK_MARK)])
     long_dates: dict[date, str] = {}
+    free_links: dict[int, tuple[str, str]] = {}
     html: list[str] = []
     for row in rows:
         label = escape(row.label)
         hour_class = "cal-hour" if row.label[3:] == "00" else ""
         html.append(f'<tr class="{hour_class}">\n<th scope="row" class="cal-time">{label}</th>')
         for cell in row.cells:
-            html.append(_cell(cell, label, book_url, detail_url, long_dates, extra, who))
+            html.append(
+                _cell(cell, label, book_url, detail_url, long_dates, free_links, extra, who)
+            )
         html.append("</tr>")
     return mark_safe("\n".join(html))  # noqa: S308 - every value above is escaped
 
@@ -61,6 +71,7 @@ def _cell(
     book_url: str,
     detail_url: str,
     long_dates: dict[date, str],
+    free_links: dict[int, tuple[str, str]],
     extra: str = "",
     who: str = "",
 ) -> str:
@@ -75,18 +86,13 @@ def _cell(
         return f'<td rowspan="{cell.rowspan}" class="cal-card">{cards}</td>'
     if kind == "free":
         column = cell.column
-        practitioner = column.extra if column is not None else None
-        day = column.day if column is not None else None
-        practitioner_pk = practitioner.pk if practitioner is not None else ""
-        name = escape(practitioner.display_name) if practitioner is not None else ""
-        iso_day = day.isoformat() if day is not None else ""
-        if day is not None and day not in long_dates:
-            long_dates[day] = escape(dateformat.format(day, "l j F"))
-        long_day = long_dates.get(day, "") if day is not None else ""
+        parts = free_links.get(id(column))
+        if parts is None:
+            parts = free_links[id(column)] = _free_link_parts(column, book_url, long_dates)
+        href, aria = parts
         return (
-            f'<td class="cal-free"><a href="{book_url}?practitioner={practitioner_pk}'
-            f'&amp;date={iso_day}&amp;time={label}{extra}" class="cal-free-link" data-cal-cell '
-            f'data-testid="free-slot" aria-label="Book {who}{name} on {long_day} at {label}">'
+            f'<td class="cal-free"><a href="{href}{label}{extra}" class="cal-free-link" '
+            f'data-cal-cell data-testid="free-slot" aria-label="Book {who}{aria}{label}">'
             '<span aria-hidden="true">+</span></a></td>'
         )
     if kind == "buffer":
@@ -96,26 +102,43 @@ def _cell(
     return '<td class="cal-closed"><span class="visually-hidden">Not available</span></td>'
 
 
-def _card(appointment: Any, cell: Cell, *, first: bool, detail_url: str) -> str:
+def _free_link_parts(
+    column: Column | None, book_url: str, long_dates: dict[date, str]
+) -> tuple[str, str]:
+    """What every free cell of a column shares: the link up to its time, and the label."""
+    practitioner = column.extra if column is not None else None
+    day = column.day if column is not None else None
+    practitioner_pk = practitioner.pk if practitioner is not None else ""
+    name = escape(practitioner.display_name) if practitioner is not None else ""
+    iso_day = day.isoformat() if day is not None else ""
+    if day is not None and day not in long_dates:
+        long_dates[day] = escape(dateformat.format(day, "l j F"))
+    long_day = long_dates.get(day, "") if day is not None else ""
+    return (
+        f"{book_url}?practitioner={practitioner_pk}&amp;date={iso_day}&amp;time=",
+        f"{name} on {long_day} at ",
+    )
+
+
+def _card(card: Card, cell: Cell, *, first: bool, detail_url: str) -> str:
     column = cell.column
     practitioner = column.extra if column is not None else None
     colour = escape(getattr(practitioner, "colour", "") or "")
-    status = escape(appointment.status)
-    starts = timezone.localtime(appointment.starts_at).strftime("%H:%M")
-    ends = timezone.localtime(appointment.ends_at).strftime("%H:%M")
-    patient = escape(appointment.patient.full_name)
-    treatment = escape(appointment.treatment_type.name)
-    status_label = escape(appointment.get_status_display())
-    session = getattr(appointment, "session_label", "")
-    session_text = f" · {escape(session)}" if session else ""
-    href = detail_url.replace(_PK_MARK, str(appointment.pk))
+    status = escape(card.status)
+    starts = card.local_start.strftime("%H:%M")
+    ends = card.local_end.strftime("%H:%M")
+    patient = escape(card.patient_name)
+    treatment = escape(card.treatment_name)
+    status_label = escape(card.status_label)
+    session_text = f" · {escape(card.session_label)}" if card.session_label else ""
+    href = detail_url.replace(_PK_MARK, str(card.pk))
     badges = (
         f'<span class="badge status-{status}" data-testid="status-badge">{status_label}</span> '
-        f"{_suitability(appointment)}"
+        f"{_suitability(card)}"
     )
-    if appointment.overdue:
+    if card.overdue:
         badges += ' <span class="badge text-bg-warning" data-testid="overdue-badge">Overdue</span>'
-    if appointment.suitability_override_reason or appointment.spacing_override_reason:
+    if card.has_override:
         badges += ' <span class="badge text-bg-light border">Override</span>'
     spacing = "" if first else " mt-1"
     return (
@@ -129,11 +152,11 @@ def _card(appointment: Any, cell: Cell, *, first: bool, detail_url: str) -> str:
     )
 
 
-def _suitability(appointment: Any) -> str:
+def _suitability(card: Card) -> str:
     """The same badge as ``bookings/_suitability.html`` (receptionists see the badge only)."""
-    outcome = getattr(appointment, "patient_suitability", None)
+    outcome = card.patient_suitability
     if outcome and outcome != "unknown":
-        summary = escape(getattr(appointment, "patient_suitability_summary", "") or "")
+        summary = escape(card.patient_suitability_summary or "")
         label = SUITABILITY_LABELS.get(outcome, "Not suitable")
         return (
             f'<span class="badge badge-{escape(outcome)}" title="{summary}" '

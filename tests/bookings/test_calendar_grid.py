@@ -80,3 +80,25 @@ def test_covered_rows_draw_no_cell_and_each_kind_has_its_own_markup(practitioner
     assert "Cleanup time" in html
     assert '<td class="cal-past"></td>' in html
     assert "Not available" in html
+
+
+def test_the_day_view_lists_cancelled_appointments_apart_with_patient_treatment_and_reason(
+    client: Any, bookable: Any, practitioner: Any, patient: Any, receptionist: Any
+):
+    appointment = services.appointment_book(
+        patient=patient,
+        practitioner=practitioner,
+        treatment_type=bookable,
+        starts_at=local(MONDAY, 14),
+    )
+    services.appointment_cancel(
+        appointment=appointment, reason="Flu <b>bad</b>", cancelled_by=receptionist
+    )
+    client.force_login(receptionist)
+
+    html = client.get("/calendar/", {"date": MONDAY.isoformat()}).content.decode()
+
+    assert "Cancelled this day (1)" in html
+    assert f"14:00 {patient.full_name} · {bookable.name}</a>" in html
+    assert "(Flu &lt;b&gt;bad&lt;/b&gt;)" in html
+    assert 'data-testid="appointment-card"' not in html
