@@ -9,7 +9,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from bookings import reminders
-from clinic.tasks import send_message
+from clinic.tasks import queue_sends
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -17,6 +17,5 @@ def sweep_patient_messages() -> int:
     """Record every message that fell due and queue it for sending (beat, every minute)."""
     message_ids = reminders.sweep_all()
     # Each sweep committed its rows already: the workers can see every id queued here.
-    for message_id in message_ids:
-        send_message.delay(message_id)
+    queue_sends(list(message_ids))
     return len(message_ids)

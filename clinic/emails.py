@@ -249,8 +249,12 @@ def deliver(
     headers: dict[str, str],
     attachments: list[dict[str, str]],
     idempotency_key: str,
+    connection: Any = None,
 ) -> None:
-    """Send one email over the configured backend. SMTP errors are raised to the caller."""
+    """Send one email over the configured backend. SMTP errors are raised to the caller.
+
+    Pass an open ``connection`` (``get_connection()`` then ``open()``) to send several
+    emails over one SMTP session; without one, each email opens and closes its own."""
     message = EmailMultiAlternatives(
         subject=subject,
         body=text,
@@ -258,7 +262,7 @@ def deliver(
         to=[to],
         reply_to=[settings.CLINIC_EMAIL],
         headers={**headers, "Message-ID": message_id_for(idempotency_key)},
-        connection=get_connection(fail_silently=False),
+        connection=connection or get_connection(fail_silently=False),
     )
     if html:
         message.attach_alternative(html, "text/html")

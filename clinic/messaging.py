@@ -30,9 +30,11 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.mail import get_connection
 from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -122,6 +124,18 @@ def message_record(
         )
 
 
+def _claim(*, message_id: int, now: dt.datetime) -> bool:
+    """One atomic UPDATE: ``True`` if this call took the message (see :func:`message_claim`)."""
+    lease_until = now + dt.timedelta(seconds=settings.MESSAGE_LEASE_SECONDS)
+    claimable = Q(status=MessageStatus.PENDING, due_at__lte=now) | Q(
+        status=MessageStatus.SENDING, lease_until__lt=now
+    )
+    claimed = OutboundMessage.objects.filter(claimable, pk=message_id).update(
+        status=MessageStatus.SENDING, lease_until=lease_until, attempts=F("attempts") + 1
+    )
+    return bool(claimed)
+
+
 def message_claim(*, message_id: int, now: dt.datetime) -> OutboundMessage | None:
     """Take a due message for sending, or ``None`` if it is not due or someone else has it.
 
@@ -130,14 +144,7 @@ def message_claim(*, message_id: int, now: dt.datetime) -> OutboundMessage | Non
     serialised. The lease lets a message stuck in ``sending`` (its worker died) be claimed
     again once it runs out.
     """
-    lease_until = now + dt.timedelta(seconds=settings.MESSAGE_LEASE_SECONDS)
-    claimable = Q(status=MessageStatus.PENDING, due_at__lte=now) | Q(
-        status=MessageStatus.SENDING, lease_until__lt=now
-    )
-    claimed = OutboundMessage.objects.filter(claimable, pk=message_id).update(
-        status=MessageStatus.SENDING, lease_until=lease_until, attempts=F("attempts") + 1
-    )
-    if not claimed:
+    if not _claim(message_id=message_id, now=now):
         return None
     return OutboundMessage.objects.get(pk=message_id)
 
@@ -148,11 +155,48 @@ def message_send(*, message_id: int, now: dt.datetime | None = None) -> SendOutc
     Safe to call any number of times for the same id (a retried or duplicated task): a message
     that is sent, skipped, failed, not yet due or leased by another worker is left alone.
     """
+    (outcome,) = messages_send(message_ids=[message_id], now=now)
+    return outcome
+
+
+def messages_send(
+    *, message_ids: Iterable[int], now: dt.datetime | None = None
+) -> list[SendOutcome]:
+    """Claim and send several messages over one SMTP connection; an outcome per id, in order.
+
+    Each message is claimed by its own atomic UPDATE (exactly as :func:`message_send` claims
+    one), so ids another worker holds, or that are not due, come back ``busy``. The claimed
+    rows are read in one query and sent one after another over a single connection (opening
+    one per message was most of the cost of a reminder); each is marked ``sent`` as soon as
+    the server accepted it. After a failure the connection is closed and the next message
+    opens a fresh one, so one refused recipient or dropped session costs only that message a
+    retry.
+    """
     now = now or timezone.now()
-    message = message_claim(message_id=message_id, now=now)
-    if message is None:
-        return SendOutcome("busy", message_id)
+    ids = list(dict.fromkeys(message_ids))
+    claimed = [message_id for message_id in ids if _claim(message_id=message_id, now=now)]
+    outcomes = {message_id: SendOutcome("busy", message_id) for message_id in ids}
+    if claimed:
+        messages = OutboundMessage.objects.filter(pk__in=claimed).order_by("id")
+        connection = None
+        try:
+            for message in messages:
+                if connection is None:
+                    connection = get_connection(fail_silently=False)
+                outcome = _send_claimed(message, connection)
+                outcomes[message.pk] = outcome
+                if outcome.status != MessageStatus.SENT:
+                    _close_quietly(connection)
+                    connection = None
+        finally:
+            if connection is not None:
+                _close_quietly(connection)
+    return [outcomes[message_id] for message_id in ids]
+
+
+def _send_claimed(message: OutboundMessage, connection: Any) -> SendOutcome:
     try:
+        connection.open()  # no-op when already open
         emails.deliver(
             to=message.recipient,
             subject=message.subject,
@@ -161,6 +205,7 @@ def message_send(*, message_id: int, now: dt.datetime | None = None) -> SendOutc
             headers=message.headers,
             attachments=message.attachments,
             idempotency_key=message.idempotency_key,
+            connection=connection,
         )
     except Exception as error:  # any transport error: classified, recorded, retried or failed
         return _record_failure(message, error, now=timezone.now())
@@ -169,6 +214,14 @@ def message_send(*, message_id: int, now: dt.datetime | None = None) -> SendOutc
     )
     logger.info("Sent %s message %s", message.kind, message.pk)
     return SendOutcome(MessageStatus.SENT, message.pk)
+
+
+def _close_quietly(connection: Any) -> None:
+    """Close an SMTP session that may already be broken (its error was recorded)."""
+    try:
+        connection.close()
+    except Exception as error:  # the session was already unusable; nothing more to record
+        logger.info("Closing the SMTP connection failed: %s", type(error).__name__)
 
 
 def _record_failure(message: OutboundMessage, error: Exception, *, now: dt.datetime) -> SendOutcome:

@@ -29,6 +29,7 @@ class SinkHandler:
         self.messages: list[Message] = []
         self.refusals = 0
         self.refused_recipients: set[str] = set()
+        self.sessions: set[int] = set()  # SMTP connections that delivered something
         self.lock = threading.Lock()
 
     async def handle_RCPT(
@@ -44,6 +45,7 @@ class SinkHandler:
             if self.refusals > 0:
                 self.refusals -= 1
                 return "451 4.3.0 Mailbox busy, try again later"
+            self.sessions.add(id(session))
             self.messages.append(
                 email.message_from_bytes(envelope.content, policy=email.policy.default)
             )
@@ -60,6 +62,12 @@ class SmtpSink:
     def messages(self) -> list[Message]:
         with self.handler.lock:
             return list(self.handler.messages)
+
+    @property
+    def session_count(self) -> int:
+        """How many SMTP connections delivered at least one message."""
+        with self.handler.lock:
+            return len(self.handler.sessions)
 
     def refuse_next(self, count: int = 1) -> None:
         """Answer the next ``count`` messages with 451 (try again later)."""

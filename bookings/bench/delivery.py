@@ -2,9 +2,10 @@
 
 The reminders are recorded in the ledger exactly as the reminder sweep records them (same
 renderer, same idempotency keys, due now) for the next upcoming appointments; then the ids
-are queued as the beat task queues them, a worker (``celery -A clinic worker``, prefork, two
-processes per core) claims and sends each over SMTP to an aiosmtpd sink on loopback, and the
-clock stops when the sink has every message and the ledger says ``sent`` for all of them.
+are queued as the beat task queues them (batches of ``clinic.tasks.SEND_BATCH_SIZE``), a
+worker (``celery -A clinic worker``, prefork, two processes) claims and sends each batch over
+one SMTP session to an aiosmtpd sink on loopback, and the clock stops when the sink has every
+message and the ledger says ``sent`` for all of them.
 """
 
 from __future__ import annotations
@@ -95,15 +96,14 @@ def record_due_reminders(count: int) -> list[int]:
     return ids
 
 
-def deliver(*, count: int, concurrency: int | None = None, timeout: float = 600) -> DeliveryResult:
-    """``concurrency`` defaults to two worker processes per core: sending is mostly waiting
-    on PostgreSQL and SMTP round trips, so a second process per core keeps the core busy."""
+def deliver(*, count: int, concurrency: int = 2, timeout: float = 600) -> DeliveryResult:
+    """Two prefork worker processes: each task sends a batch over one SMTP session, so the
+    two cores are shared by the worker processes, PostgreSQL and the sink."""
     from aiosmtpd.controller import Controller
 
     from clinic.models import MessageStatus, OutboundMessage
-    from clinic.tasks import send_message
+    from clinic.tasks import queue_sends
 
-    concurrency = concurrency or 2 * (os.cpu_count() or 1)
     broker = settings.CELERY_BROKER_URL
     if not broker.startswith("redis://"):
         raise DeliveryUnavailable("set CELERY_BROKER_URL to a Redis broker for the delivery run")
@@ -145,8 +145,7 @@ def deliver(*, count: int, concurrency: int | None = None, timeout: float = 600)
         # Let the worker connect first: the clock is for delivery, not for starting Python.
         _wait_for_worker(worker)
         started = time.perf_counter()
-        for message_id in ids:
-            send_message.delay(message_id)
+        queue_sends(ids)  # as the beat tasks queue them: batches, one SMTP session each
         deadline = started + timeout
         while sink.count < count and time.perf_counter() < deadline:
             if worker.poll() is not None:
