@@ -144,7 +144,7 @@ CLINIC_TIME_ZONE = env.time_zone("CLINIC_TIME_ZONE", "Europe/London")
 TIME_ZONE = CLINIC_TIME_ZONE
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", str(VAR_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

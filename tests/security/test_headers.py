@@ -39,6 +39,7 @@ def _production_env(tmp_path: Path) -> dict[str, str]:
             "DJANGO_ALLOWED_HOSTS": "clinic.example",
             "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
             "EMAIL_URL": "smtp://mail.clinic.example:587",
+            "DJANGO_STATIC_ROOT": str(tmp_path / "static"),
         }
     )
     return env
@@ -61,7 +62,10 @@ def test_check_deploy_passes_with_production_settings(tmp_path: Path):
 PRODUCTION_PROBE = """
 import json, django
 django.setup()
+from django.core.management import call_command
 from django.test import Client
+# Production serves hashed static files from the manifest, as after a deploy.
+call_command("collectstatic", interactive=False, verbosity=0)
 response = Client().get("/accounts/login/", secure=True, HTTP_HOST="clinic.example")
 print(json.dumps({
     "status": response.status_code,
