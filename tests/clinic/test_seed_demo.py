@@ -79,3 +79,11 @@ def test_seed_demo_runs_with_debug_off_when_forced(settings: Any):
     settings.DEBUG = False
     call_command("seed_demo", "--force", stdout=StringIO())
     assert Patient.objects.count() >= 30
+
+
+def test_demo_patients_have_readable_ascii_emails(settings: Any):
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=StringIO())
+
+    assert Patient.objects.filter(email="siobhan.oconnor@demo.clinic.example").exists()
+    assert Patient.objects.filter(email="zoe.adeyemi@demo.clinic.example").exists()

@@ -28,7 +28,14 @@ from bookings.models import (
     TimeOff,
     WorkingHours,
 )
-from clinic.models import ClinicClosure, OpeningHours, Patient, Practitioner, Room
+from clinic.models import (
+    ClinicClosure,
+    OpeningHours,
+    Patient,
+    Practitioner,
+    Room,
+    normalise_for_search,
+)
 from clinic.roles import GROUP_NAMES, Role
 from treatments import rules
 from treatments.catalogue import DEFAULT_TREATMENT_TYPES
@@ -204,8 +211,8 @@ class Command(BaseCommand):
         patients = []
         for index, (given, family) in enumerate(PATIENT_NAMES):
             born = dt.date(1960 + rng.randrange(0, 45), rng.randrange(1, 13), rng.randrange(1, 28))
-            slug = f"{given}.{family}".lower().replace(" ", "").replace("'", "")
-            slug = "".join(ch for ch in slug if ch.isascii())
+            # "Siobhán O'Connor" -> "siobhan.oconnor"
+            slug = normalise_for_search(f"{given}.{family}").replace(" ", "").replace("'", "")
             patient = Patient(
                 given_name=given,
                 family_name=family,
