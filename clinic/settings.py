@@ -166,13 +166,13 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # Email
 globals().update(env.email("EMAIL_URL", default_dir=VAR_DIR / "mail"))
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", 10, minimum=1)
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "Clinic <reception@clinic.example>")
-SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # The clinic itself (shown in pages and every email)
 CLINIC_NAME = env.str("CLINIC_NAME", "Fairview Skin Clinic")
 CLINIC_PHONE = env.str("CLINIC_PHONE", "020 7946 0321")
 CLINIC_EMAIL = env.str("CLINIC_EMAIL", "reception@clinic.example")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", f"{CLINIC_NAME} <{CLINIC_EMAIL}>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 CLINIC_ADDRESS = env.str("CLINIC_ADDRESS", "12 Harley Row, London W1G 9QD")
 CLINIC_BASE_URL = env.str("CLINIC_BASE_URL", f"http://localhost:{PORT}")
 REASSESSMENT_AFTER_DAYS = env.int("REASSESSMENT_AFTER_DAYS", 183, minimum=1)

@@ -161,3 +161,26 @@ def test_a_typo_in_debug_stops_start_up_with_the_variable_named():
     result = _start_django(DJANGO_DEBUG="ture")
     assert result.returncode != 0
     assert "DJANGO_DEBUG='ture' is not a boolean" in result.stderr
+
+
+def test_patient_emails_come_from_the_clinic_by_name():
+    code = "import django; django.setup(); from django.conf import settings as s; "
+    code += "print(s.DEFAULT_FROM_EMAIL)"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CLINIC_"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="clinic.settings",
+        DJANGO_DEBUG="1",
+        CLINIC_NAME="Rosewood Skin",
+        CLINIC_EMAIL="hello@rosewood.example",
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.strip().splitlines()[-1] == "Rosewood Skin <hello@rosewood.example>"
