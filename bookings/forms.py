@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -60,9 +61,45 @@ def active_treatment_types() -> Any:
     return TreatmentType.objects.filter(is_active=True).order_by("name")
 
 
-class PractitionerChoiceField(forms.ModelChoiceField):
+class PreloadedChoiceMixin:
+    """A model choice field that can take its objects as an already loaded list.
+
+    ``preload(objects)`` (the field's queryset, evaluated once by the caller, who needs the
+    rows anyway) draws the options from the list and validates a choice against it, so the
+    form adds no query of its own: the slot search loads the active treatment types and
+    practitioners once for the form and the search."""
+
+    _preloaded: dict[str, Any] | None = None
+
+    def preload(self, objects: Sequence[Any]) -> None:
+        self._preloaded = {str(obj.pk): obj for obj in objects}
+        choices = [(obj.pk, self.label_from_instance(obj)) for obj in objects]  # type: ignore[attr-defined]
+        if self.empty_label is not None:  # type: ignore[attr-defined]
+            choices.insert(0, ("", self.empty_label))  # type: ignore[attr-defined]
+        self.choices = choices
+
+    def to_python(self, value: Any) -> Any:
+        if self._preloaded is None:
+            return super().to_python(value)  # type: ignore[misc]
+        if value in self.empty_values:  # type: ignore[attr-defined]
+            return None
+        found = self._preloaded.get(str(getattr(value, "pk", value)))
+        if found is None:
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"],  # type: ignore[attr-defined]
+                code="invalid_choice",
+                params={"value": value},
+            )
+        return found
+
+
+class PractitionerChoiceField(PreloadedChoiceMixin, forms.ModelChoiceField):
     def label_from_instance(self, obj: Practitioner) -> str:
         return obj.display_name
+
+
+class TreatmentTypeChoiceField(PreloadedChoiceMixin, forms.ModelChoiceField):
+    pass
 
 
 class StartMixin:
@@ -203,7 +240,7 @@ class CancelForm(forms.Form):
 
 
 class SlotSearchForm(forms.Form):
-    treatment_type = forms.ModelChoiceField(
+    treatment_type = TreatmentTypeChoiceField(
         queryset=TreatmentType.objects.none(), label="Treatment"
     )
     practitioner = PractitionerChoiceField(
@@ -217,10 +254,22 @@ class SlotSearchForm(forms.Form):
 
     MAX_DAYS = 62
 
-    def __init__(self, *args: Any, **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        treatment_types: Sequence[TreatmentType] | None = None,
+        practitioners: Sequence[Practitioner] | None = None,
+        **kwargs: Any,
+    ):
+        """``treatment_types`` and ``practitioners``: the active ones, already loaded (see
+        :class:`PreloadedChoiceMixin`); without them the fields query as usual."""
         super().__init__(*args, **kwargs)
         self.fields["treatment_type"].queryset = active_treatment_types()
         self.fields["practitioner"].queryset = active_practitioners()
+        if treatment_types is not None:
+            self.fields["treatment_type"].preload(treatment_types)
+        if practitioners is not None:
+            self.fields["practitioner"].preload(practitioners)
         self.helper = FormHelper()
         self.helper.form_method = "get"
         self.helper.layout = Layout(

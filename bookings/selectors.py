@@ -8,15 +8,30 @@ counts), then hands plain values to the pure rules in :mod:`bookings.slots`,
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    BigIntegerField,
+    CharField,
+    DateField,
+    Exists,
+    Func,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    TimeField,
+    Value,
+)
 from django.urls import reverse
 
 from bookings import calendar as grid
@@ -76,20 +91,39 @@ def _day_bounds(first_day: date, last_day: date, tz: ZoneInfo) -> tuple[datetime
 
 
 def clinic_calendar(first_day: date, last_day: date) -> slots.ClinicCalendar:
-    """Opening hours and closures over a range: two queries."""
-    opening: dict[int, list[tuple[time, time]]] = defaultdict(list)
-    for weekday, opens_at, closes_at in OpeningHours.objects.order_by(
-        "weekday", "opens_at"
-    ).values_list("weekday", "opens_at", "closes_at"):
-        opening[weekday].append((opens_at, closes_at))
-    closures = dict(
-        ClinicClosure.objects.filter(date__range=(first_day, last_day)).values_list(
-            "date", "reason"
+    """Opening hours and the closures in a range: one query (a UNION of the two tables)."""
+    hours = OpeningHours.objects.order_by().values_list(
+        Value("hours", output_field=CharField()),
+        "weekday",
+        "opens_at",
+        "closes_at",
+        Value(None, output_field=DateField()),
+        Value("", output_field=CharField()),
+    )
+    closed = (
+        ClinicClosure.objects.filter(date__range=(first_day, last_day))
+        .order_by()
+        .values_list(
+            Value("closure", output_field=CharField()),
+            Value(None, output_field=IntegerField()),
+            Value(None, output_field=TimeField()),
+            Value(None, output_field=TimeField()),
+            "date",
+            "reason",
         )
     )
+    opening: dict[int, list[tuple[time, time]]] = defaultdict(list)
+    closures: dict[date, str] = {}
+    for kind, weekday, opens_at, closes_at, day, reason in hours.union(closed, all=True):
+        if kind == "hours":
+            opening[weekday].append((opens_at, closes_at))
+        else:
+            closures[day] = reason
+    for spans in opening.values():
+        spans.sort()
     return slots.ClinicCalendar(
         tz=clinic_tz(),
-        opening=dict(opening),
+        opening=dict(sorted(opening.items())),
         closures=frozenset(closures),
         closure_reasons=closures,
     )
@@ -99,14 +133,24 @@ def _interval(start: datetime, end: datetime) -> slots.Interval | None:
     return slots.Interval(start, end) if end > start else None
 
 
+@lru_cache(maxsize=4096)
+def _taken(start: datetime, end: datetime) -> slots.Interval:
+    """The interval an appointment takes (it lasts: the database checks ``ends_at >
+    starts_at``). Cached: the practitioner's and the room's diaries share one object, and
+    a busy fortnight repeats the same times."""
+    return slots.Interval(start, end)
+
+
 def practitioner_diaries(
     practitioners: Sequence[Practitioner],
     first_day: date,
     last_day: date,
     *,
-    appointments: Iterable[Appointment],
+    appointments: Iterable[Any],
+    time_off: Mapping[int, Sequence[slots.Interval]] | None = None,
 ) -> list[slots.PractitionerDiary]:
-    """Working hours and time off (two queries) plus the given active appointments."""
+    """Working hours and time off (two queries; one when the caller loaded ``time_off``)
+    plus the given active appointments."""
     ids = [practitioner.pk for practitioner in practitioners]
     start, end = _day_bounds(first_day, last_day, clinic_tz())
     hours: dict[int, dict[int, slots.DayHours]] = defaultdict(dict)
@@ -116,16 +160,20 @@ def practitioner_diaries(
         "practitioner_id", "weekday", "starts_at", "ends_at", "break_starts_at", "break_ends_at"
     ):
         hours[practitioner_id][weekday] = slots.DayHours(*day_hours)
-    time_off: dict[int, list[slots.Interval]] = defaultdict(list)
-    for practitioner_id, off_start, off_end in TimeOff.objects.filter(
-        practitioner_id__in=ids, starts_at__lt=end, ends_at__gt=start
-    ).values_list("practitioner_id", "starts_at", "ends_at"):
-        if (interval := _interval(off_start, off_end)) is not None:
-            time_off[practitioner_id].append(interval)
+    if time_off is None:
+        loaded: dict[int, list[slots.Interval]] = defaultdict(list)
+        for practitioner_id, off_start, off_end in TimeOff.objects.filter(
+            practitioner_id__in=ids, starts_at__lt=end, ends_at__gt=start
+        ).values_list("practitioner_id", "starts_at", "ends_at"):
+            if (interval := _interval(off_start, off_end)) is not None:
+                loaded[practitioner_id].append(interval)
+        time_off = loaded
     booked: dict[int, list[slots.Interval]] = defaultdict(list)
     for appointment in appointments:
-        if (interval := _interval(appointment.starts_at, appointment.blocked_until)) is not None:
-            booked[appointment.practitioner_id].append(interval)
+        if appointment.blocked_until > appointment.starts_at:
+            booked[appointment.practitioner_id].append(
+                _taken(appointment.starts_at, appointment.blocked_until)
+            )
     return [
         slots.PractitionerDiary(
             practitioner_id=practitioner.pk,
@@ -150,6 +198,38 @@ class BookedTime(NamedTuple):
     blocked_until: datetime
 
 
+class EpochSeconds(Func):
+    """A moment as whole seconds since 1970 (UTC), rounded down (``up=False``, for starts)
+    or up (``up=True``, for ends), so an interval read this way still covers the stored
+    one, and overlaps with whole-second moments (every start the grid or a form makes) come
+    out exactly as with the stored values.
+
+    Reading thousands of timestamps as text and parsing them was most of the slot search's
+    time (psycopg's text loader for ``timestamptz`` runs in Python); integers load in C."""
+
+    output_field = BigIntegerField()
+
+    def __init__(self, expression: Any, *, up: bool = False) -> None:
+        super().__init__(expression)
+        self.up = up
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        rounding = "CEIL" if self.up else "FLOOR"
+        return self.as_sql(
+            compiler,
+            connection,
+            template=f"CAST({rounding}(EXTRACT(EPOCH FROM %(expressions)s)) AS bigint)",
+        )
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        # Django stores "YYYY-MM-DD HH:MM:SS" and adds ".ffffff" only for a fraction. The
+        # "%" is doubled twice: once for this template, once for the SQLite cursor wrapper.
+        template = "CAST(strftime('%%%%s', %(expressions)s) AS integer)"
+        if self.up:
+            template += " + (length(%(expressions)s) > 19)"
+        return self.as_sql(compiler, connection, template=template)
+
+
 def _active_appointments_touching(
     *,
     start: datetime,
@@ -158,8 +238,9 @@ def _active_appointments_touching(
     room_ids: Sequence[int],
     patient_id: int | None,
     exclude_appointment_id: int | None,
-) -> list[BookedTime]:
-    """Active appointments in a time range for any of the practitioners, rooms or patient."""
+) -> tuple[list[BookedTime], dict[int, list[slots.Interval]]]:
+    """Active appointments in a time range for any of the practitioners, rooms or patient,
+    and the practitioners' time off there: one query (a UNION of the two tables)."""
     who = Q(practitioner_id__in=practitioner_ids) | Q(room_id__in=room_ids)
     if patient_id is not None:
         who |= Q(patient_id=patient_id)
@@ -172,9 +253,50 @@ def _active_appointments_touching(
     )
     if exclude_appointment_id is not None:
         queryset = queryset.exclude(pk=exclude_appointment_id)
-    # Plain tuples, not model instances: two weeks of a busy clinic is ~2,500 rows, and
-    # building models for them was most of the slot search's time.
-    return [BookedTime(*row) for row in queryset.values_list(*BookedTime._fields)]
+    # Plain tuples, not model instances, and moments as epoch seconds: two weeks of a busy
+    # clinic is ~2,500 rows. Appointments share their starts and ends (a 15-minute grid),
+    # so each distinct second becomes one datetime.
+    booked = queryset.order_by().values_list(
+        Value("booked", output_field=CharField()),
+        "id",
+        "practitioner_id",
+        "room_id",
+        "patient_id",
+        EpochSeconds("starts_at"),
+        EpochSeconds("ends_at", up=True),
+        EpochSeconds("blocked_until", up=True),
+    )
+    away = (
+        TimeOff.objects.filter(
+            practitioner_id__in=practitioner_ids, starts_at__lt=end, ends_at__gt=start
+        )
+        .order_by()
+        .values_list(
+            Value("away", output_field=CharField()),
+            "id",
+            "practitioner_id",
+            Value(None, output_field=IntegerField()),
+            Value(None, output_field=IntegerField()),
+            EpochSeconds("starts_at"),
+            EpochSeconds("ends_at", up=True),
+            EpochSeconds("ends_at", up=True),
+        )
+    )
+    rows = list(booked.union(away, all=True))
+    moment = {
+        seconds: datetime.fromtimestamp(seconds, UTC)
+        for seconds in {seconds for row in rows for seconds in row[5:]}
+    }
+    appointments = [
+        BookedTime(pk, practitioner, room, patient, moment[starts], moment[ends], moment[blocked])
+        for kind, pk, practitioner, room, patient, starts, ends, blocked in rows
+        if kind == "booked"
+    ]
+    time_off: dict[int, list[slots.Interval]] = defaultdict(list)
+    for kind, _pk, practitioner, _room, _patient, starts, ends, _blocked in rows:
+        if kind == "away" and ends > starts:
+            time_off[practitioner].append(slots.Interval(moment[starts], moment[ends]))
+    return appointments, time_off
 
 
 def capable_rooms(treatment_type: TreatmentType) -> list[Room]:
@@ -205,7 +327,7 @@ def availability(
     exclude_appointment_id: int | None = None,
     rooms: Sequence[Room] | None = None,
 ) -> Availability:
-    """Load the range in a fixed number of queries (at most 8 with practitioners to load)."""
+    """Load the range in a fixed number of queries (at most 6 with practitioners to load)."""
     tz = clinic_tz()
     policy = booking_settings()
     if practitioners is None:
@@ -213,7 +335,7 @@ def availability(
     room_objects = list(rooms) if rooms is not None else capable_rooms(treatment_type)
     calendar = clinic_calendar(first_day, last_day)
     start, end = _day_bounds(first_day, last_day, tz)
-    appointments = _active_appointments_touching(
+    appointments, time_off = _active_appointments_touching(
         start=start,
         end=end,
         practitioner_ids=[practitioner.pk for practitioner in practitioners],
@@ -227,11 +349,12 @@ def availability(
         first_day,
         last_day,
         appointments=[item for item in appointments if item.practitioner_id in practitioner_ids],
+        time_off=time_off,
     )
     room_booked: dict[int, list[slots.Interval]] = defaultdict(list)
     patient_booked: list[slots.Interval] = []
     for item in appointments:
-        room_booked[item.room_id].append(slots.Interval(item.starts_at, item.blocked_until))
+        room_booked[item.room_id].append(_taken(item.starts_at, item.blocked_until))
         if patient_id is not None and item.patient_id == patient_id:
             patient_booked.append(slots.Interval(item.starts_at, item.ends_at))
     request = slots.SlotRequest(
@@ -300,11 +423,13 @@ def free_slots(
     last_day: date,
     now: datetime,
     practitioner: Practitioner | None = None,
+    active_practitioners: Sequence[Practitioner] | None = None,
     patient_id: int | None = None,
     duration_minutes: int | None = None,
     exclude_appointment_id: int | None = None,
 ) -> SlotSearchResult:
-    """Free starts for a treatment on the 15-minute grid, by day (8 queries at most)."""
+    """Free starts for a treatment on the 15-minute grid, by day (6 queries at most; 5 when
+    the caller passes the ``active_practitioners`` it loaded already)."""
     if (last_day - first_day).days >= MAX_SEARCH_DAYS:
         last_day = first_day + timedelta(days=MAX_SEARCH_DAYS - 1)
     loaded = availability(
@@ -312,7 +437,7 @@ def free_slots(
         first_day=first_day,
         last_day=last_day,
         now=now,
-        practitioners=[practitioner] if practitioner is not None else None,
+        practitioners=[practitioner] if practitioner is not None else active_practitioners,
         patient_id=patient_id,
         duration_minutes=duration_minutes,
         exclude_appointment_id=exclude_appointment_id,
@@ -599,7 +724,7 @@ class CalendarDay:
 
 
 def calendar_day(*, day: date, now: datetime) -> CalendarDay:
-    """The day view: one column per active practitioner (7 queries, however many
+    """The day view: one column per active practitioner (6 queries, however many
     appointments)."""
     tz = clinic_tz()
     policy = booking_settings()
@@ -614,19 +739,17 @@ def calendar_day(*, day: date, now: datetime) -> CalendarDay:
         day,
         appointments=[item for item in appointments if item.status in ACTIVE_STATUSES],
     )
+    by_practitioner: dict[int, list[grid.GridEntry]] = defaultdict(list)
+    for item in appointments:
+        if item.status != AppointmentStatus.CANCELLED:
+            by_practitioner[item.practitioner_id].append(_grid_entry(item))
     columns = []
     for practitioner, diary in zip(practitioners, diaries, strict=True):
-        entries = [
-            _grid_entry(item)
-            for item in appointments
-            if item.practitioner_id == practitioner.pk
-            and item.status != AppointmentStatus.CANCELLED
-        ]
         columns.append(
             grid.Column(
                 key=practitioner.pk,
                 label=practitioner.display_name,
-                entries=entries,
+                entries=by_practitioner.get(practitioner.pk, []),
                 open=_open_intervals(day, calendar, diary),
                 day=day,
                 extra=practitioner,
@@ -682,7 +805,7 @@ class CalendarWeek:
 
 
 def calendar_week(*, practitioner: Practitioner, week_start: date, now: datetime) -> CalendarWeek:
-    """One practitioner's week, a column per day (6 queries, however many appointments)."""
+    """One practitioner's week, a column per day (5 queries, however many appointments)."""
     tz = clinic_tz()
     policy = booking_settings()
     days = [week_start + timedelta(days=offset) for offset in range(7)]

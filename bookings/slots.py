@@ -22,6 +22,7 @@ import bisect
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from treatments.rules import format_long_date
@@ -75,8 +76,9 @@ class _Busy:
     """Sorted, non-merged busy intervals with a fast overlap test."""
 
     def __init__(self, intervals: Iterable[Interval]) -> None:
-        self._intervals = sorted(intervals)
+        self._intervals = sorted(intervals, key=lambda interval: (interval.start, interval.end))
         self._starts = [interval.start for interval in self._intervals]
+        self._ends = [interval.end for interval in self._intervals]
         # Longest interval bounds how far back an overlapping interval can start.
         self._longest = max(
             (interval.end - interval.start for interval in self._intervals), default=timedelta(0)
@@ -88,6 +90,28 @@ class _Busy:
         for interval in self._intervals[low:high]:
             if interval.overlaps(wanted):
                 return interval
+        return None
+
+    def between(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+        """``(start, end)`` of every interval overlapping ``[start, end)``."""
+        low = bisect.bisect_left(self._starts, start - self._longest)
+        high = bisect.bisect_left(self._starts, end, low)
+        return [
+            (self._starts[index], self._ends[index])
+            for index in range(low, high)
+            if start < self._ends[index]
+        ]
+
+    def overlap_end(self, start: datetime, end: datetime) -> datetime | None:
+        """The end of the first interval overlapping ``[start, end)``, or ``None``."""
+        if not self._starts:
+            return None
+        low = bisect.bisect_left(self._starts, start - self._longest)
+        high = bisect.bisect_left(self._starts, end, low)
+        for index in range(low, high):
+            interval_end = self._ends[index]
+            if start < interval_end:
+                return interval_end
         return None
 
 
@@ -315,12 +339,107 @@ def grid_starts(day: date, tz: ZoneInfo, *, step_minutes: int = SLOT_STEP_MINUTE
 
     Times that do not exist that day (skipped by a spring-forward change) are left out.
     """
+    return list(_grid_starts(day, tz, step_minutes))
+
+
+@lru_cache(maxsize=1024)
+def _grid_starts(day: date, tz: ZoneInfo, step_minutes: int) -> tuple[datetime, ...]:
+    """Cached: a fortnight's search asks for the same days' grids on every request."""
     starts = []
     for minute in range(0, 24 * 60, step_minutes):
         moment = local_moment(day, time(minute // 60, minute % 60), tz)
         if moment is not None:
             starts.append(moment)
-    return starts
+    return tuple(starts)
+
+
+def _subtract(
+    ranges: list[tuple[datetime, datetime]], cuts: Iterable[tuple[datetime, datetime]]
+) -> list[tuple[datetime, datetime]]:
+    """Closed ranges ``[first, last]`` minus open ranges ``(low, high)``."""
+    for low, high in sorted(cuts):
+        kept = []
+        for first, last in ranges:
+            if high <= first or last <= low:
+                kept.append((first, last))
+                continue
+            if first <= low:
+                kept.append((first, low))
+            if high <= last:
+                kept.append((high, last))
+        ranges = kept
+        if not ranges:
+            break
+    return ranges
+
+
+def _merge(ranges: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    """The union of closed ranges, as sorted disjoint ranges."""
+    merged: list[tuple[datetime, datetime]] = []
+    for first, last in sorted(ranges):
+        if merged and first <= merged[-1][1]:
+            if last > merged[-1][1]:
+                merged[-1] = (merged[-1][0], last)
+        else:
+            merged.append((first, last))
+    return merged
+
+
+def _intersect(
+    left: list[tuple[datetime, datetime]], right: list[tuple[datetime, datetime]]
+) -> list[tuple[datetime, datetime]]:
+    """Where two lists of sorted disjoint closed ranges overlap."""
+    both = []
+    left, right = sorted(left), sorted(right)
+    i = j = 0
+    while i < len(left) and j < len(right):
+        first = max(left[i][0], right[j][0])
+        last = min(left[i][1], right[j][1])
+        if first <= last:
+            both.append((first, last))
+        if left[i][1] < right[j][1]:
+            i += 1
+        else:
+            j += 1
+    return both
+
+
+def _possible_starts(
+    *,
+    spans: Sequence[Interval],
+    window: tuple[Interval, Interval | None],
+    time_off: _Busy,
+    booked: _Busy,
+    request: SlotRequest,
+) -> list[tuple[datetime, datetime]]:
+    """Closed ranges of starts at which a practitioner can take the appointment on a day.
+
+    A start ``s`` works when ``[s, s + duration)`` lies in one opening span and the working
+    hours, overlaps neither the break nor time off, and ``[s, s + duration + buffer)``
+    overlaps no booking. So: ``[piece start, piece end - duration]`` for each open piece,
+    minus ``(off start - duration, off end)`` for the break and time off, minus
+    ``(booked start - duration - buffer, booked end)`` for each booking.
+    """
+    working, pause = window
+    duration = request.duration
+    ranges = []
+    for span in spans:
+        first = max(span.start, working.start, request.earliest_start)
+        last = min(span.end, working.end) - duration
+        if request.latest_start is not None:
+            last = min(last, request.latest_start)
+        if first <= last:
+            ranges.append((first, last))
+    if not ranges:
+        return []
+    day_start = min(first for first, _ in ranges)
+    day_end = max(last for _, last in ranges) + duration + request.buffer
+    away = [(start - duration, end) for start, end in time_off.between(day_start, day_end)]
+    if pause is not None:
+        away.append((pause.start - duration, pause.end))
+    taken = duration + request.buffer
+    away.extend((start - taken, end) for start, end in booked.between(day_start, day_end))
+    return _subtract(ranges, away)
 
 
 def find_free_slots(
@@ -373,34 +492,57 @@ def find_free_slots(
             windows[diary.practitioner_id] = (working, pause)
         if not windows:
             continue
-        for start in grid_starts(day, tz, step_minutes=step_minutes):
-            if start < request.earliest_start:
+        grid = _grid_starts(day, tz, step_minutes)
+        # Interval arithmetic per practitioner and day: the starts that work are the grid
+        # points inside "open and working, minus break and time off" (shortened by the
+        # length), minus every booking widened back by length and buffer. Only those starts
+        # are then checked against the patient and the rooms, instead of testing each of the
+        # day's 96 starts against each practitioner's diary.
+        candidates: dict[datetime, list[int]] = {}
+        taken = request.duration + request.buffer
+        some_room = _merge(
+            [
+                piece
+                for busy in room_busy.values()
+                for piece in _subtract(
+                    [(grid[0], grid[-1])],
+                    [
+                        (start - taken, end)
+                        for start, end in busy.between(grid[0], grid[-1] + taken)
+                    ],
+                )
+            ]
+        )
+        for index, diary in enumerate(diaries):
+            window = windows.get(diary.practitioner_id)
+            if window is None:
                 continue
-            if request.latest_start is not None and start > request.latest_start:
-                break
-            appointment = Interval(start, start + request.duration)
-            if not any(span.contains(appointment) for span in spans):
+            possible = _possible_starts(
+                spans=spans,
+                window=window,
+                time_off=practitioner_off[diary.practitioner_id],
+                booked=practitioner_busy[diary.practitioner_id],
+                request=request,
+            )
+            # Only where some room is free too: the rooms are checked one by one below, for
+            # the starts that are left.
+            for first, last in _intersect(possible, some_room):
+                low = bisect.bisect_left(grid, first)
+                high = bisect.bisect_right(grid, last)
+                for start in grid[low:high]:
+                    candidates.setdefault(start, []).append(index)
+        for start in sorted(candidates):
+            end = start + request.duration
+            if patient_busy.overlap_end(start, end) is not None:
                 continue
-            if patient_busy.first_overlap(appointment) is not None:
+            occupied_until = end + request.buffer
+            free_rooms = tuple(
+                room.room_id
+                for room in rooms
+                if room_busy[room.room_id].overlap_end(start, occupied_until) is None
+            )
+            if not free_rooms:
                 continue
-            occupied = Interval(start, appointment.end + request.buffer)
-            free_rooms = None
-            for diary in diaries:
-                window = windows.get(diary.practitioner_id)
-                if window is None:
-                    continue
-                working, pause = window
-                if not working.contains(appointment):
-                    continue
-                if pause is not None and pause.overlaps(appointment):
-                    continue
-                if practitioner_off[diary.practitioner_id].first_overlap(appointment):
-                    continue
-                if practitioner_busy[diary.practitioner_id].first_overlap(occupied):
-                    continue
-                if free_rooms is None:
-                    free_rooms = tuple(_free_rooms(occupied, rooms, room_busy))
-                if not free_rooms:
-                    break
-                slots.append(Slot(start, appointment.end, diary.practitioner_id, free_rooms))
+            for index in sorted(candidates[start]):
+                slots.append(Slot(start, end, diaries[index].practitioner_id, free_rooms))
     return slots

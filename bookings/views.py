@@ -26,7 +26,7 @@ from bookings.models import ACTIVE_STATUSES, Appointment, AppointmentStatus
 from clinic.models import Patient, Practitioner
 from clinic.roles import Role, can_see_clinical, has_role, role_required
 from treatments import rules as treatment_rules
-from treatments.models import TreatmentSeries, TreatmentType
+from treatments.models import TreatmentSeries
 
 
 def clinic_tz() -> ZoneInfo:
@@ -514,11 +514,14 @@ def slot_search(request: HttpRequest) -> HttpResponse:
         "last_day",
         (_date_param(params.get("first_day"), today()) + dt.timedelta(days=13)).isoformat(),
     )
-    if "treatment_type" not in params:
-        first_type = TreatmentType.objects.filter(is_active=True).order_by("name").first()
-        if first_type is not None:
-            params["treatment_type"] = str(first_type.pk)
-    form = forms.SlotSearchForm(params)
+    # Loaded once for the form's options and validation and for the search itself.
+    treatment_types = list(forms.active_treatment_types())
+    practitioners = list(forms.active_practitioners())
+    if "treatment_type" not in params and treatment_types:
+        params["treatment_type"] = str(treatment_types[0].pk)
+    form = forms.SlotSearchForm(
+        params, treatment_types=treatment_types, practitioners=practitioners
+    )
     result = None
     patient = _patient_or_none(params.get("patient"))
     reschedule = None
@@ -533,6 +536,7 @@ def slot_search(request: HttpRequest) -> HttpResponse:
             last_day=data["last_day"],
             now=timezone.now(),
             practitioner=data.get("practitioner"),
+            active_practitioners=practitioners,
             patient_id=patient.pk if patient else None,
             duration_minutes=(
                 int((reschedule.ends_at - reschedule.starts_at).total_seconds() // 60)

@@ -116,7 +116,39 @@ def test_day_view_query_count_does_not_grow_with_appointments(
         for who in (practitioner, second_practitioner):
             book(PatientFactory(), who, bookable, local(MONDAY, hour))
     assert count_queries() == one
-    assert one <= 13  # 7 for the calendar, 3 for session/user/roles, 3 to save the session
+    assert one <= 12  # 6 for the calendar, 3 for session/user/roles, 3 to save the session
+
+
+def test_slot_search_page_runs_8_queries_of_its_own_however_many_appointments(
+    client, bookable, practitioner, second_practitioner, receptionist
+):
+    """The page loads the active treatment types and practitioners once, for the form's
+    options and validation and for the search (no query of the form's own)."""
+    client.force_login(receptionist)
+    client.get("/")
+    search = {
+        "treatment_type": bookable.pk,
+        "first_day": MONDAY.isoformat(),
+        "last_day": (MONDAY + 13 * DAY).isoformat(),
+    }
+
+    def count_queries() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/slots/", search)
+        assert response.status_code == 200
+        assert 'data-testid="slot-option"' in response.content.decode()
+        return len(queries)
+
+    book(PatientFactory(), practitioner, bookable, local(MONDAY, 9))
+    one = count_queries()
+    for hour in (10, 11, 14, 15, 16):
+        who = practitioner if hour % 2 else second_practitioner
+        book(PatientFactory(), who, bookable, local(MONDAY + DAY, hour))
+    assert count_queries() == one
+    # Session and user, roles, 2 to list treatment types and practitioners, 5 for the
+    # search (settings, rooms, opening hours with closures, working hours, appointments with
+    # time off), 3 to save the session.
+    assert one == 13
 
 
 def test_week_view_shows_one_practitioner_by_day(
@@ -534,3 +566,38 @@ def test_a_cancelled_appointment_cannot_be_opened_for_moving_or_cancelling_again
     assert messages_of(moved) == ["A cancelled appointment cannot be moved."]
     again = client.get(f"/appointments/{appointment.pk}/cancel/")
     assert messages_of(again)[-1] == "This appointment is cancelled: it cannot be cancelled."
+
+
+@pytest.mark.parametrize("bad", ["999999", "abc", "1.5"])
+def test_slot_search_with_an_unknown_treatment_or_practitioner_says_so_and_keeps_the_dates(
+    client, bookable, practitioner, receptionist, bad
+):
+    client.force_login(receptionist)
+    for field in ("treatment_type", "practitioner"):
+        search = {
+            "treatment_type": bookable.pk,
+            "first_day": MONDAY.isoformat(),
+            "last_day": (MONDAY + 6 * DAY).isoformat(),
+            field: bad,
+        }
+        response = client.get("/slots/", search)
+
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "Select a valid choice" in html
+        assert 'value="2026-03-23"' in html
+        assert 'data-testid="slot-option"' not in html
+
+
+def test_slot_search_offers_only_active_treatments_and_practitioners(
+    client, bookable, practitioner, second_practitioner, receptionist
+):
+    second_practitioner.is_active = False
+    second_practitioner.save()
+    client.force_login(receptionist)
+
+    html = client.get("/slots/", {"first_day": MONDAY.isoformat()}).content.decode()
+
+    assert f'<option value="{practitioner.pk}">{practitioner.display_name}</option>' in html
+    assert second_practitioner.display_name not in html
+    assert f'<option value="{bookable.pk}" selected>{bookable.name}</option>' in html
