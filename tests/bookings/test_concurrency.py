@@ -99,7 +99,9 @@ def test_twenty_concurrent_bookings_by_two_practitioners_for_the_one_room_leave_
     winners = [outcome for outcome in outcomes if isinstance(outcome, Appointment)]
     assert len(winners) == 1
     losers = [outcome for outcome in outcomes if not isinstance(outcome, Appointment)]
-    assert all(isinstance(loser, services.SlotUnavailable) for loser in losers), losers
+    assert all(isinstance(loser, services.SlotUnavailable) for loser in losers), [
+        repr(loser) for loser in losers if not isinstance(loser, services.SlotUnavailable)
+    ]
     assert Appointment.objects.filter(room__name="Room 1", starts_at=SLOT).count() == 1
 
 
