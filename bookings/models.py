@@ -155,6 +155,12 @@ class Appointment(models.Model):
             models.Index(fields=["patient", "starts_at"], name="appointment_patient_start_idx"),
             models.Index(fields=["room", "starts_at"], name="appointment_room_start_idx"),
             models.Index(fields=["series", "status"], name="appointment_series_status_idx"),
+            # Series visited since a day (the due list's "lapsed" cutoff), found by time.
+            models.Index(
+                fields=["starts_at", "series"],
+                condition=Q(series__isnull=False, status__in=SESSION_HOLDING_STATUSES),
+                name="appointment_series_visit_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

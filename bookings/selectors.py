@@ -19,11 +19,13 @@ from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import (
     BigIntegerField,
+    Case,
     CharField,
     DateField,
     Exists,
     Func,
     IntegerField,
+    Max,
     OuterRef,
     Prefetch,
     Q,
@@ -31,6 +33,7 @@ from django.db.models import (
     Subquery,
     TimeField,
     Value,
+    When,
 )
 from django.urls import reverse
 
@@ -895,29 +898,83 @@ class DueList:
     page: Page
     groups: list[tuple[str, str, list[DueSeries]]]
     counts: dict[str, int]
+    lapsed: int = 0  # open series with no session or visit since ``lapsed_before``
+    lapsed_before: date | None = None
 
 
-def due_series(*, today: date, now: datetime, page_number: Any = 1, per_page: int = 25) -> DueList:
+# An open series whose window closed this long ago is "lapsed": counted, listed apart.
+LAPSED_AFTER_DAYS = 90
+
+
+def lapsed_before(today: date) -> date:
+    """Series with no session, visit or planned start since this day are lapsed: even the
+    widest spacing window after them closed over :data:`LAPSED_AFTER_DAYS` days ago."""
+    widest = TreatmentType.objects.aggregate(widest=Max("max_interval_days"))["widest"] or 0
+    return today - timedelta(days=LAPSED_AFTER_DAYS + widest)
+
+
+def due_series(
+    *,
+    today: date,
+    now: datetime,
+    page_number: Any = 1,
+    per_page: int = 25,
+    lapsed: bool = False,
+) -> DueList:
     """Open series with no future active appointment whose next window is open, closing or
-    past, most urgent first (two queries, however many series)."""
+    past, most urgent first (three queries, however many series).
+
+    Series with no session or visit since :func:`lapsed_before` (their window closed more
+    than :data:`LAPSED_AFTER_DAYS` ago, whatever the treatment) are left out and counted in
+    ``lapsed``: they pile up with the years, and listing them first buried the patients who
+    can still be seen in time. ``lapsed=True`` lists those instead."""
     tz = clinic_tz()
     future = Appointment.objects.filter(
         series=OuterRef("pk"), status__in=ACTIVE_STATUSES, starts_at__gte=now
     )
     held = Appointment.objects.filter(series=OuterRef("pk"), status__in=SESSION_HOLDING_STATUSES)
-    candidates = (
+    cutoff = lapsed_before(today)
+    # A session, a visit or a planned start on or after the cutoff: only these windows can
+    # still be open or closed recently. Visits are found by time (the starts_at index), so
+    # the cost follows the last few months, not the years of history.
+    cutoff_moment = datetime.combine(cutoff, time(0), tzinfo=tz).astimezone(UTC)
+    recent = (
+        Q(last_session_on__gte=cutoff)
+        | Q(start_on__gte=cutoff)
+        | Q(
+            pk__in=Appointment.objects.filter(
+                status__in=SESSION_HOLDING_STATUSES,
+                starts_at__gte=cutoff_moment,
+                series__isnull=False,
+            ).values("series_id")
+        )
+    )
+    # One pass over the open series with nothing booked ahead: each is flagged recent or
+    # lapsed (counted), and only the wanted kind pays for the per-series subqueries.
+    wanted = ~recent if lapsed else recent
+    rows = (
         TreatmentSeries.objects.filter(status__in=OPEN_SERIES_STATUSES)
         .filter(~Exists(future))
-        # Per-series subqueries on the (series, status) index rather than MAX() over a join:
-        # the join made PostgreSQL read every series appointment ever booked (150,000 rows,
-        # 180 ms at four years of history) to group the few hundred open series.
         .annotate(
-            last_visit_at=Subquery(held.order_by("-starts_at").values("starts_at")[:1]),
-            highest_booked=Subquery(
-                held.order_by("-series_session_number").values("series_session_number")[:1]
+            wanted=Case(When(wanted, then=Value(True)), default=Value(False)),
+            # Per-series subqueries on the (series, status) index rather than MAX() over a
+            # join: the join made PostgreSQL read every series appointment ever booked.
+            last_visit_at=Case(
+                When(wanted, then=Subquery(held.order_by("-starts_at").values("starts_at")[:1])),
+                default=None,
+            ),
+            highest_booked=Case(
+                When(
+                    wanted,
+                    then=Subquery(
+                        held.order_by("-series_session_number").values("series_session_number")[:1]
+                    ),
+                ),
+                default=None,
             ),
         )
         .values_list(
+            "wanted",
             "pk",
             "last_session_on",
             "start_on",
@@ -930,6 +987,14 @@ def due_series(*, today: date, now: datetime, page_number: Any = 1, per_page: in
             "treatment_type__maintenance_interval_days",
         )
     )
+    candidates = []
+    not_wanted = 0
+    for is_wanted, *row in rows:
+        if is_wanted:
+            candidates.append(row)
+        else:
+            not_wanted += 1
+    lapsed_count = len(candidates) if lapsed else not_wanted
     due: list[tuple[tuple[int, date], int, DueSeries]] = []
     for (
         pk,
@@ -994,6 +1059,8 @@ def due_series(*, today: date, now: datetime, page_number: Any = 1, per_page: in
             if groups.get(status)
         ],
         counts=counts,
+        lapsed=lapsed_count,
+        lapsed_before=cutoff,
     )
 
 

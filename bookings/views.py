@@ -602,8 +602,9 @@ def _option_url(
 
 @role_required()
 def due_list(request: HttpRequest) -> HttpResponse:
+    lapsed = request.GET.get("lapsed") == "1"
     due = selectors.due_series(
-        today=today(), now=timezone.now(), page_number=request.GET.get("page", 1)
+        today=today(), now=timezone.now(), page_number=request.GET.get("page", 1), lapsed=lapsed
     )
     for _, _, entries in due.groups:
         for entry in entries:
@@ -613,7 +614,9 @@ def due_list(request: HttpRequest) -> HttpResponse:
                 first_day=entry.search_from.isoformat(),
                 last_day=entry.search_to.isoformat(),
             )
-    return render(request, "bookings/due_list.html", {"due": due, "today": today()})
+    return render(
+        request, "bookings/due_list.html", {"due": due, "today": today(), "lapsed": lapsed}
+    )
 
 
 @role_required()

@@ -219,12 +219,13 @@ def test_due_list_groups_overdue_closing_and_open_and_leaves_out_too_early_and_b
     assert overdue_entry.search_from == MONDAY
 
 
-def test_due_list_takes_2_queries_however_many_series(
+def test_due_list_takes_3_queries_however_many_series(
     bookable, practitioner, django_assert_num_queries
 ):
     for offset in range(12):
         series_done(bookable, practitioner, MONDAY - (15 + offset) * DAY)
-    with django_assert_num_queries(2):
+    # The widest spacing (for the lapsed cutoff), the open series, the page of series.
+    with django_assert_num_queries(3):
         due = selectors.due_series(today=MONDAY, now=NOW, per_page=5)
     assert due.page.paginator.count == 12
     assert sum(len(entries) for _, _, entries in due.groups) == 5
@@ -291,3 +292,50 @@ def test_ten_oclock_bookings_sit_on_the_ten_oclock_row_either_side_of_the_dst_ch
         (row,) = [row for row in calendar.rows if row.cells[0].kind == "card"]
         assert row.label == "10:00"
         assert row.cells[0].entries[0].starts_at.astimezone(dt.UTC).hour == utc_hour
+
+
+def listed(due: Any) -> list[int]:
+    return [entry.series.pk for _, _, entries in due.groups for entry in entries]
+
+
+def test_a_series_with_no_session_or_visit_since_the_cutoff_is_counted_as_lapsed_and_listed_apart(
+    bookable, practitioner
+):
+    cutoff = selectors.lapsed_before(MONDAY)
+    old = series_done(bookable, practitioner, cutoff - DAY)
+    recent = series_done(bookable, practitioner, MONDAY - 30 * DAY)
+
+    due = selectors.due_series(today=MONDAY, now=NOW)
+    apart = selectors.due_series(today=MONDAY, now=NOW, lapsed=True)
+
+    assert listed(due) == [recent.pk]
+    assert due.lapsed == 1
+    assert due.lapsed_before == cutoff
+    assert listed(apart) == [old.pk]
+    (entry,) = apart.groups[0][2]
+    assert entry.status == "overdue"
+    assert entry.days_overdue > selectors.LAPSED_AFTER_DAYS
+
+
+def test_a_visit_since_the_cutoff_keeps_a_series_on_the_due_list(
+    bookable, practitioner, time_machine
+):
+    cutoff = selectors.lapsed_before(MONDAY)
+    series = series_done(bookable, practitioner, cutoff - 10 * DAY)
+    visit_day = cutoff + (7 - cutoff.weekday()) * DAY  # the Monday after the cutoff
+    time_machine.move_to(local(visit_day, 8), tick=False)
+    appointment = services.appointment_book(
+        patient=series.patient,
+        practitioner=practitioner,
+        treatment_type=bookable,
+        starts_at=local(visit_day, 10),
+        series=series,
+    )
+    time_machine.move_to(local(visit_day, 11), tick=False)
+    services.appointment_complete(appointment=appointment, completed_by=None)
+
+    due = selectors.due_series(today=MONDAY, now=NOW)
+
+    assert listed(due) == [series.pk]
+    assert due.lapsed == 0
+    assert due.groups[0][2][0].last_on == visit_day

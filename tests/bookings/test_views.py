@@ -480,6 +480,34 @@ def test_due_list_links_each_series_to_a_search_in_its_window(
     assert f"/series/{series.pk}/book-rest/" in html
 
 
+def test_due_list_counts_lapsed_series_and_links_to_them_on_their_own_page(
+    client, bookable, practitioner, receptionist
+):
+    from bookings import selectors
+
+    cutoff = selectors.lapsed_before(MONDAY)
+    lapsed_patient = PatientFactory(given_name="Ines", family_name="Lapsed")
+    series_after_sessions(
+        patient=lapsed_patient,
+        practitioner=practitioner,
+        treatment_type=bookable,
+        session_days=[cutoff - 30 * DAY, cutoff - DAY],
+    )
+    client.force_login(receptionist)
+
+    html = client.get("/due/").content.decode()
+    assert lapsed_patient.full_name not in html
+    assert (
+        f"1 more active series has had no session or visit since {cutoff:%-d %B %Y}: "
+        '<a href="?lapsed=1">show lapsed series</a>.' in html
+    )
+
+    lapsed_html = client.get("/due/", {"lapsed": "1"}).content.decode()
+    assert "Lapsed series" in lapsed_html
+    assert lapsed_patient.full_name in lapsed_html
+    assert "Back to the due list" in lapsed_html
+
+
 def test_due_list_is_empty_with_a_clear_message(client, bookable, receptionist):
     client.force_login(receptionist)
     assert "Nobody is due" in client.get("/due/").content.decode()
