@@ -36,6 +36,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import TruncDate
 from django.urls import reverse
 
 from bookings import calendar as grid
@@ -966,8 +967,17 @@ def due_series(
             wanted=Case(When(wanted, then=Value(True)), default=Value(False)),
             # Per-series subqueries on the (series, status) index rather than MAX() over a
             # join: the join made PostgreSQL read every series appointment ever booked.
-            last_visit_at=Case(
-                When(wanted, then=Subquery(held.order_by("-starts_at").values("starts_at")[:1])),
+            last_visit_on=Case(
+                When(
+                    wanted,
+                    # The clinic-local day, computed by the database: dates load in C,
+                    # timestamps through a Python parser.
+                    then=Subquery(
+                        held.order_by("-starts_at")
+                        .annotate(day=TruncDate("starts_at", tzinfo=tz))
+                        .values("day")[:1]
+                    ),
+                ),
                 default=None,
             ),
             highest_booked=Case(
@@ -987,7 +997,7 @@ def due_series(
             "start_on",
             "completed_sessions",
             "planned_sessions",
-            "last_visit_at",
+            "last_visit_on",
             "highest_booked",
             "treatment_type__min_interval_days",
             "treatment_type__max_interval_days",
@@ -1002,14 +1012,17 @@ def due_series(
         else:
             not_wanted += 1
     lapsed_count = len(candidates) if lapsed else not_wanted
-    due: list[tuple[tuple[int, date], int, DueSeries]] = []
+    # Windows and urgency for every candidate; the rest (search range, the series row) only
+    # for the page shown.
+    due: list[tuple[tuple[int, date], int, Any]] = []
+    policies: dict[tuple[int, int, int | None], treatment_rules.SpacingPolicy] = {}
     for (
         pk,
         last_session_on,
         start_on,
         completed,
         planned,
-        last_visit_at,
+        last_visit_on,
         highest_booked,
         min_days,
         max_days,
@@ -1021,36 +1034,52 @@ def due_series(
         if next_number > planned:
             continue
         last_on = last_session_on
-        if last_visit_at is not None:
-            visit_on = treatment_rules.local_date(last_visit_at, tz)
-            last_on = max(last_on, visit_on) if last_on else visit_on
-        policy = treatment_rules.SpacingPolicy(
-            min_days=min_days, max_days=max_days, maintenance_days=maintenance_days
-        )
+        if last_visit_on is not None:
+            last_on = max(last_on, last_visit_on) if last_on else last_visit_on
+        key = (min_days, max_days, maintenance_days)
+        policy = policies.get(key)
+        if policy is None:
+            policy = policies[key] = treatment_rules.SpacingPolicy(
+                min_days=min_days, max_days=max_days, maintenance_days=maintenance_days
+            )
         window = booking_rules.series_window(
             last_session_on=last_on, start_on=start_on, policy=policy
         )
         status = window.status_on(today)
         if status == treatment_rules.WindowStatus.TOO_EARLY:
             continue
-        search_from, search_to = booking_rules.search_range_for_window(window=window, today=today)
-        entry = DueSeries(
-            series=None,  # type: ignore[arg-type]  # filled for the page below
-            window=window,
-            status=status,
-            next_number=next_number,
-            last_on=last_on,
-            search_from=search_from,
-            search_to=search_to,
-            days_overdue=max((today - window.latest).days, 0),
+        due.append(
+            (
+                booking_rules.due_sort_key(window=window, today=today),
+                pk,
+                (window, status, next_number, last_on),
+            )
         )
-        due.append((booking_rules.due_sort_key(window=window, today=today), pk, entry))
     due.sort(key=lambda item: (item[0], item[1]))
     counts = {status: 0 for status, _ in booking_rules.DUE_GROUPS}
-    for _, _, entry in due:
-        counts[entry.status] = counts.get(entry.status, 0) + 1
-    page = Paginator([(pk, entry) for _, pk, entry in due], per_page).get_page(page_number)
-    ids = [pk for pk, _ in page.object_list]
+    for _, _, (_, status, _, _) in due:
+        counts[status] = counts.get(status, 0) + 1
+    page = Paginator([(pk, facts) for _, pk, facts in due], per_page).get_page(page_number)
+    entries = []
+    for pk, (window, status, next_number, last_on) in page.object_list:
+        search_from, search_to = booking_rules.search_range_for_window(window=window, today=today)
+        entries.append(
+            (
+                pk,
+                DueSeries(
+                    series=None,  # type: ignore[arg-type]  # filled below
+                    window=window,
+                    status=status,
+                    next_number=next_number,
+                    last_on=last_on,
+                    search_from=search_from,
+                    search_to=search_to,
+                    days_overdue=max((today - window.latest).days, 0),
+                ),
+            )
+        )
+    page.object_list = entries
+    ids = [pk for pk, _ in entries]
     series_by_id = TreatmentSeries.objects.select_related(
         "patient", "treatment_type", "planned_by"
     ).in_bulk(ids)

@@ -63,8 +63,13 @@ def _wrk(url: str, *, cookie: str, seconds: int, connections: int, threads: int)
         ],
         capture_output=True,
         text=True,
-        check=True,
+        check=False,
     )
+    if completed.returncode != 0:
+        raise LoadUnavailable(
+            f"wrk exited with {completed.returncode} on {url}: "
+            f"{(completed.stderr or completed.stdout).strip()[-500:]}"
+        )
     output = completed.stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
