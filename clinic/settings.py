@@ -32,7 +32,8 @@ if not SECRET_KEY:
         SECRET_KEY = _DEV_SECRET
     else:
         raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off (production)."
+            "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off (production). "
+            "On a development machine set DJANGO_DEBUG=1 (make run does)."
         )
 elif len(SECRET_KEY) < 32 and not (DEBUG or TESTING):
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be at least 32 characters long.")
