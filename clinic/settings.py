@@ -23,7 +23,14 @@ env = Env()
 
 TESTING = "pytest" in sys.modules or env.bool("CLINIC_TESTING", False)
 
-DEBUG = env.bool("DJANGO_DEBUG", False)
+# manage.py in a developer's checkout with nothing configured runs in development mode.
+# Servers (gunicorn, celery) and anything given a production secret default to production.
+_DEVELOPER_CHECKOUT = (
+    Path(sys.argv[0]).name == "manage.py"
+    and env.raw("DJANGO_DEBUG") is None
+    and env.raw("DJANGO_SECRET_KEY") is None
+)
+DEBUG = env.bool("DJANGO_DEBUG", _DEVELOPER_CHECKOUT)
 
 _DEV_SECRET = "dev-only-insecure-secret-key-do-not-use-in-production"  # noqa: S105
 SECRET_KEY = env.raw("DJANGO_SECRET_KEY") or ""

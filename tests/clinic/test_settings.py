@@ -184,3 +184,41 @@ def test_patient_emails_come_from_the_clinic_by_name():
     )
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.strip().splitlines()[-1] == "Rosewood Skin <hello@rosewood.example>"
+
+
+def _clean_env() -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "DATABASE_URL", "EMAIL_URL", "CLINIC_"))
+    }
+    return {**env, "DJANGO_SETTINGS_MODULE": "clinic.settings"}
+
+
+def test_manage_py_in_a_fresh_checkout_runs_in_development_mode(tmp_path: Path):
+    env = {**_clean_env(), "DATABASE_URL": f"sqlite:///{tmp_path / 'dev.sqlite3'}"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_a_server_process_with_nothing_configured_still_refuses_to_start():
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=ROOT,
+        env=_clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set" in result.stderr
