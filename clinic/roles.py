@@ -11,8 +11,11 @@ from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.db.models import Exists, OuterRef
 
 
 class Role(models.TextChoices):
@@ -71,6 +74,34 @@ def user_roles(user: Any) -> frozenset[str]:
         cached = frozenset(role for role, name in GROUP_NAMES.items() if name in names)
         user._clinic_roles = cached
     return cached
+
+
+def _role_flag(role: str) -> str:
+    return f"_clinic_has_{role}"
+
+
+class RoleLoadingBackend(ModelBackend):
+    """Django's model backend, loading the user's roles with the user (one query).
+
+    Every page checks a role; reading the groups separately cost every signed-in request a
+    second query. The roles are read in the same query as the user, as one ``EXISTS`` per
+    role, and cached on the user object for the request, where :func:`user_roles` finds them.
+    """
+
+    def get_user(self, user_id: Any) -> Any:
+        user_model = get_user_model()
+        memberships = user_model.groups.through.objects.filter(user_id=OuterRef("pk"))
+        flags = {
+            _role_flag(role): Exists(memberships.filter(group__name=name))
+            for role, name in GROUP_NAMES.items()
+        }
+        user = user_model._default_manager.annotate(**flags).filter(pk=user_id).first()
+        if user is None or not self.user_can_authenticate(user):
+            return None
+        user._clinic_roles = frozenset(
+            role for role in GROUP_NAMES if getattr(user, _role_flag(role))
+        )
+        return user
 
 
 def has_role(user: Any, *roles: str) -> bool:

@@ -119,7 +119,7 @@ def test_day_view_query_count_does_not_grow_with_appointments(
     assert one <= 12  # 6 for the calendar, 3 for session/user/roles, 3 to save the session
 
 
-def test_slot_search_page_runs_8_queries_of_its_own_however_many_appointments(
+def test_slot_search_page_runs_7_queries_of_its_own_however_many_appointments(
     client, bookable, practitioner, second_practitioner, receptionist
 ):
     """The page loads the active treatment types and practitioners once, for the form's
@@ -145,10 +145,10 @@ def test_slot_search_page_runs_8_queries_of_its_own_however_many_appointments(
         who = practitioner if hour % 2 else second_practitioner
         book(PatientFactory(), who, bookable, local(MONDAY + DAY, hour))
     assert count_queries() == one
-    # Session and user, roles, 2 to list treatment types and practitioners, 5 for the
+    # Session, user with roles, 2 to list treatment types and practitioners, 5 for the
     # search (settings, rooms, opening hours with closures, working hours, appointments with
     # time off), 3 to save the session.
-    assert one == 13
+    assert one == 12
 
 
 def test_week_view_shows_one_practitioner_by_day(

@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import Group
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from clinic.roles import GROUP_NAMES, ROLE_PERMISSIONS, Role
 from tests.factories import TEST_PASSWORD, UserFactory
@@ -152,3 +154,42 @@ def test_patients_are_view_only_in_the_admin(client: Any, manager: Any, patient:
     assert response.status_code == 403
     patient.refresh_from_db()
     assert patient.given_name == "Zoë"
+
+
+def test_a_signed_in_users_roles_come_with_the_user_in_one_query(client: Any):
+    """The session, then the user with one EXISTS per role: no separate read of the groups."""
+    user = UserFactory(username="both", role=Role.PRACTITIONER)
+    user.groups.add(Group.objects.get(name=GROUP_NAMES[Role.MANAGER]))
+    client.force_login(user)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/")
+
+    assert response.status_code == 200
+    assert response.context["user"]._clinic_roles == {Role.PRACTITIONER, Role.MANAGER}
+    group_reads = [query["sql"] for query in queries if "auth_user_groups" in query["sql"]]
+    assert len(group_reads) == 1
+    assert "EXISTS" in group_reads[0].upper()
+
+
+def test_a_role_taken_away_takes_effect_on_the_next_request(client: Any):
+    user = UserFactory(username="moved", role=Role.MANAGER)
+    client.force_login(user)
+    assert client.get("/staff/").status_code == 200
+
+    user.groups.clear()
+    user.groups.add(Group.objects.get(name=GROUP_NAMES[Role.RECEPTIONIST]))
+
+    assert client.get("/staff/").status_code == 403
+
+
+def test_a_deactivated_user_is_signed_out_on_the_next_request(client: Any):
+    user = UserFactory(username="leaver", role=Role.RECEPTIONIST)
+    client.force_login(user)
+    assert client.get("/").status_code == 200
+
+    type(user).objects.filter(pk=user.pk).update(is_active=False)
+
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")

@@ -97,8 +97,8 @@ def test_the_catalogue_list_runs_a_fixed_number_of_queries(
     client.force_login(manager)
     client.get(reverse("treatments:treatmenttype_list"))
 
-    # session, user, roles, count, page of types, their rooms; saving the session takes 3.
-    with django_assert_num_queries(9):
+    # session, user with roles, count, page of types, their rooms; saving the session takes 3.
+    with django_assert_num_queries(8):
         response = client.get(reverse("treatments:treatmenttype_list"))
 
     assert len(response.context["page_obj"]) == 8

@@ -175,8 +175,8 @@ def test_the_series_list_runs_a_fixed_number_of_queries(
     client.force_login(receptionist)
     client.get(reverse("treatments:series_list"))
 
-    # session, user, roles, count, one page of series with patients and types; session save 3
-    with django_assert_num_queries(8):
+    # session, user with roles, count, one page of series with patients and types; session save 3
+    with django_assert_num_queries(7):
         page = client.get(reverse("treatments:series_list"), {"status": "planned"})
 
     assert len(page.context["rows"]) == 4
