@@ -19,3 +19,8 @@ class BookingsConfig(AppConfig):
         from clinic import privacy
 
         privacy.register_provider(PROVIDER)
+
+        from bookings import calendar_cache
+
+        # A change to anything a calendar shows retires the calendars drawn before it.
+        calendar_cache.connect()

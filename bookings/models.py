@@ -269,6 +269,21 @@ class BookingSettings(models.Model):
         return settings_row
 
 
+class ScheduleVersion(models.Model):
+    """One row whose token changes after every committed change to what a calendar shows.
+
+    The calendars keep their rendered grid under this token (``bookings.calendar_cache``):
+    a new token means no page rendered before the change is served again. A random token,
+    not a counter, so a database restored from a backup can never meet a grid cached for
+    another database state under the same value.
+    """
+
+    token = models.CharField(max_length=32)
+
+    def __str__(self) -> str:
+        return self.token
+
+
 class ApiToken(models.Model):
     """A bearer token for the booking API. Only a SHA-256 hash of the token is stored.
 

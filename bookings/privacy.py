@@ -11,6 +11,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from bookings.calendar_cache import schedule_changed
 from bookings.models import ACTIVE_STATUSES, Appointment, AppointmentChange
 from bookings.services import appointment_cancel
 from clinic import audit
@@ -61,6 +62,7 @@ def erase_bookings(patient: Patient) -> dict[str, int]:
         appointment_cancel(appointment=appointment_id, reason="Patient data erased", now=now)
         cancelled += 1
     blanked = Appointment.objects.filter(patient=patient).update(**dict.fromkeys(FREE_TEXT, ""))
+    schedule_changed()  # cancellation reasons show on the day calendar; update() sends no signal
     AppointmentChange.objects.filter(appointment__patient=patient).update(reason="")
     return {"appointments_cancelled": cancelled, "appointments_blanked": blanked}
 

@@ -16,11 +16,13 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from bookings import forms, selectors, services
+from bookings import calendar_cache, forms, selectors, services
 from bookings import rules as booking_rules
 from bookings.models import ACTIVE_STATUSES, Appointment, AppointmentStatus
 from clinic.models import Patient, Practitioner
@@ -84,14 +86,34 @@ def _earliest_hint(error: Exception) -> dt.date | None:
 
 @role_required()
 def calendar_day(request: HttpRequest) -> HttpResponse:
+    version = calendar_cache.current_version()  # first: see bookings.calendar_cache
     day = _date_param(request.GET.get("date"), today())
-    calendar = selectors.calendar_day(day=day, now=timezone.now())
     booking_for, book_query = _booking_for(request)
+    long_date = treatment_rules.format_long_date(day)
+    now = timezone.now()
+
+    def draw() -> tuple[str, str]:
+        context = {
+            "calendar": selectors.calendar_day(day=day, now=now),
+            "booking_for": booking_for,
+            "book_query": book_query,
+            "day": day,
+            "long_date": long_date,
+        }
+        return (
+            render_to_string("bookings/_calendar_day_summary.html", context),
+            render_to_string("bookings/_calendar_day_grid.html", context),
+        )
+
+    summary, grid = calendar_cache.cached(
+        ("day", day, book_query), version=version, now=now, render=draw
+    )
     return render(
         request,
         "bookings/calendar_day.html",
         {
-            "calendar": calendar,
+            "summary": mark_safe(summary),  # noqa: S308 - rendered by our templates, escaped
+            "grid": mark_safe(grid),  # noqa: S308 - rendered by our templates, escaped
             "booking_for": booking_for,
             "book_query": book_query,
             "day": day,
@@ -99,7 +121,7 @@ def calendar_day(request: HttpRequest) -> HttpResponse:
             "previous_day": day - dt.timedelta(days=1),
             "next_day": day + dt.timedelta(days=1),
             "picker": forms.DayPickerForm(initial={"date": day}),
-            "long_date": treatment_rules.format_long_date(day),
+            "long_date": long_date,
         },
     )
 
@@ -128,18 +150,36 @@ def _booking_for(request: HttpRequest) -> tuple[dict[str, Any] | None, str]:
 
 @role_required()
 def calendar_week(request: HttpRequest, practitioner_id: int) -> HttpResponse:
+    version = calendar_cache.current_version()  # first: see bookings.calendar_cache
     practitioner = get_object_or_404(Practitioner, pk=practitioner_id)
     day = _date_param(request.GET.get("date"), today())
     week_start = day - dt.timedelta(days=day.weekday())
-    week = selectors.calendar_week(
-        practitioner=practitioner, week_start=week_start, now=timezone.now()
-    )
     booking_for, book_query = _booking_for(request)
+    now = timezone.now()
+
+    def draw() -> tuple[str, str]:
+        context = {
+            "week": selectors.calendar_week(
+                practitioner=practitioner, week_start=week_start, now=now
+            ),
+            "booking_for": booking_for,
+            "book_query": book_query,
+            "practitioner": practitioner,
+        }
+        return (
+            render_to_string("bookings/_calendar_week_summary.html", context),
+            render_to_string("bookings/_calendar_week_grid.html", context),
+        )
+
+    summary, grid = calendar_cache.cached(
+        ("week", practitioner.pk, week_start, book_query), version=version, now=now, render=draw
+    )
     return render(
         request,
         "bookings/calendar_week.html",
         {
-            "week": week,
+            "summary": mark_safe(summary),  # noqa: S308 - rendered by our templates, escaped
+            "grid": mark_safe(grid),  # noqa: S308 - rendered by our templates, escaped
             "booking_for": booking_for,
             "book_query": book_query,
             "practitioner": practitioner,

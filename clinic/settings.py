@@ -125,6 +125,20 @@ TEMPLATES = [
 DATABASES = {"default": env.database("DATABASE_URL", default_sqlite=VAR_DIR / "clinic.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# In-process caches. "calendar" keeps drawn calendar grids until the schedule changes
+# (bookings/calendar_cache.py); each entry is checked against a version in the database, so
+# a cache per process is correct with any number of web processes. 0 seconds turns it off.
+CALENDAR_CACHE_SECONDS = env.int("CALENDAR_CACHE_SECONDS", 300, minimum=0, maximum=3600)
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "calendar": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "calendar",
+        # A busy day's grid is ~250 kB: at most ~25 MB per web process.
+        "OPTIONS": {"MAX_ENTRIES": 100},
+    },
+}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {

@@ -18,6 +18,16 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"clinic database: {engine} ({'PostgreSQL' if engine == 'postgresql' else 'SQLite'})"
 
 
+@pytest.fixture(autouse=True)
+def _empty_caches() -> None:
+    """In-process caches (drawn calendars) start empty in every test: each test's database
+    starts from the same schedule version, so a grid from another test must not be met."""
+    from django.core.cache import caches
+
+    for cache in caches.all():
+        cache.clear()
+
+
 @pytest.fixture
 def receptionist(db: Any) -> Any:
     return UserFactory(

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import transaction
 
+from bookings.calendar_cache import schedule_changed
 from bookings.models import ACTIVE_STATUSES, Appointment, BookingSettings, TimeOff, WorkingHours
 from bookings.rules import BookingError
 from clinic.models import ClinicClosure, Practitioner, Room
@@ -35,6 +36,7 @@ def working_week_set(*, practitioner: Practitioner, days: Iterable[Mapping[str, 
         for day in days
         if day.get("works")
     )
+    schedule_changed()  # bulk_create sends no signal; the calendars show working hours
 
 
 def _clashing(practitioner: Practitioner | None, starts_at: dt.datetime, ends_at: dt.datetime):
@@ -104,6 +106,7 @@ def opening_hours_set(*, spans: Iterable[tuple[int, dt.time, dt.time]]) -> None:
         OpeningHours(weekday=weekday, opens_at=opens, closes_at=closes)
         for weekday, opens, closes in sorted(spans)
     )
+    schedule_changed()  # bulk_create sends no signal; the calendars show opening hours
 
 
 def closure_remove(*, closure: ClinicClosure) -> None:

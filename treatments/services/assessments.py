@@ -213,9 +213,10 @@ def _refresh_patient_badge(patient: Patient) -> None:
             "suitability_reasons": list(screening.reasons),
             "assessed_on": latest.assessed_on,
         }
-    Patient.objects.filter(pk=patient.pk).update(**badge)
     for name, value in badge.items():
         setattr(patient, name, value)
+    # save(), not update(): the badge shows on calendar cards, whose cache listens for saves.
+    patient.save(update_fields=list(badge))
 
 
 def _require_author(assessment: SkinAssessment, user: Any, doing: str) -> None:
