@@ -49,7 +49,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         per_page=PATIENTS_PER_PAGE,
     )
     today = services.clinic_today()
-    rows = [(patient, patient.is_reassessment_due(today)) for patient in page.object_list]
+    rows = [(patient, patient.is_reassessment_due(today)) for patient in page.patients]
     context = {
         "form": form,
         "query": query,

@@ -34,7 +34,7 @@ def test_generate_patients_creates_searchable_patients_with_unique_emails(settin
     page = patient_page(
         query=parse_patient_query(sample.email), status=PatientStatus.ALL, page_number=1
     )
-    assert list(page.object_list) == [sample]
+    assert page.patients == [sample]
 
 
 def test_generate_patients_refuses_a_count_below_one():

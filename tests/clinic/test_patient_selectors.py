@@ -9,11 +9,9 @@ import pytest
 from django.db import connection
 
 from clinic.selectors import (
-    SORT_MATCHES_UP_TO,
     PatientStatus,
     parse_patient_query,
     patient_list,
-    patient_page,
     possible_duplicates,
 )
 from tests.factories import PatientFactory
@@ -211,31 +209,3 @@ def test_archived_patients_count_as_duplicates(zoe: Any):
 
 def test_a_patient_is_not_their_own_duplicate(zoe: Any):
     assert duplicates_of(exclude_pk=zoe.pk, email="zoe@patients.example") == []
-
-
-def test_a_page_is_a_count_and_the_rows(
-    clinic_patients: dict[str, Any], django_assert_num_queries: Any
-):
-    with django_assert_num_queries(2):
-        page = patient_page(query=parse_patient_query("patients"), status="all", page_number=1)
-        names = [patient.full_name for patient in page.object_list]
-
-    assert page.paginator.count == 5
-    assert names == ["Zoë Adeyemi", "Zoe Archer", "Mei Ng", "Siobhán O'Connor", "Ada Tsang"]
-
-
-def test_many_matches_and_few_matches_come_back_in_the_same_name_order(
-    clinic_patients: dict[str, Any],
-):
-    query = parse_patient_query("example")
-    few = list(patient_list(query=query, status="all", matches=5))
-    many = list(patient_list(query=query, status="all", matches=SORT_MATCHES_UP_TO + 1))
-
-    assert few == many
-    assert [patient.family_name for patient in few] == [
-        "Adeyemi",
-        "Archer",
-        "Ng",
-        "O'Connor",
-        "Tsang",
-    ]

@@ -19,6 +19,8 @@ from tests.factories import PatientFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
+DASH = "\N{EN DASH}"  # between the first and last row shown: "Showing 1 to 25"
+
 
 def signed_in(user: Any) -> Client:
     client = Client()
@@ -135,8 +137,80 @@ def test_the_list_is_paginated_25_to_a_page_and_keeps_the_search_on_later_pages(
 
     assert len(first.context["rows"]) == 25
     assert len(second.context["rows"]) == 5
-    assert 'href="?q=example&amp;page=2"' in first.content.decode()
-    assert "Page 2 of 2" in second.content.decode()
+    assert 'href="?q=example&amp;page=2" rel="next"' in first.content.decode()
+    assert 'href="?q=example&amp;page=1" rel="prev"' in second.content.decode()
+    assert f"Showing 26{DASH}30 of 30 patients matching “example”." in second.content.decode()
+
+
+@pytest.mark.parametrize(("matching", "has_next_link"), [(25, False), (26, True)])
+def test_the_next_page_link_appears_exactly_when_more_patients_match(
+    receptionist: Any, matching: int, has_next_link: bool
+):
+    PatientFactory.create_batch(matching, family_name="Example")
+
+    html = list_page(receptionist, q="example").content.decode()
+
+    assert ('rel="next"' in html) is has_next_link
+    assert ('data-testid="patient-pages"' in html) is has_next_link
+
+
+def test_a_search_with_more_matches_than_a_page_says_so_without_counting_them(
+    receptionist: Any,
+):
+    PatientFactory.create_batch(26, family_name="Example")
+
+    html = list_page(receptionist, q="example").content.decode()
+
+    assert (
+        f"Showing 1{DASH}25 · more patients match “example”: type more of the name, "
+        "or go to the next page." in html
+    )
+    assert "26" not in html.split('id="result-summary"')[1].split("</p>")[0]
+    assert f">1{DASH}25</span>" in html  # the pager names the rows shown, not "page 1 of 2"
+    assert " of 2" not in html
+
+
+def test_a_search_that_fits_one_page_gives_its_total(receptionist: Any):
+    PatientFactory.create_batch(25, family_name="Example")
+
+    assert "25 patients match “example”." in list_page(receptionist, q="example").content.decode()
+
+
+def test_a_search_page_past_the_last_match_offers_the_first_page(receptionist: Any):
+    PatientFactory.create_batch(3, family_name="Example")
+
+    response = list_page(receptionist, q="example", page=4)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'data-testid="past-the-end"' in html
+    assert "No more patients match “example” on page 4." in html
+    assert '<a href="?q=example">Go to the first page</a>' in html
+
+
+def test_browsing_without_a_search_shows_the_total_and_the_same_pager(receptionist: Any):
+    PatientFactory.create_batch(30, family_name="Example")
+
+    first = list_page(receptionist).content.decode()
+    second = list_page(receptionist, page=2).content.decode()
+
+    assert f"Showing 1{DASH}25 of 30 active patients." in first
+    assert 'href="?page=2" rel="next"' in first
+    assert f"Showing 26{DASH}30 of 30 active patients." in second
+    assert f">26{DASH}30</span>" in second
+
+
+def test_the_pages_of_a_search_load_into_the_results_with_htmx(receptionist: Any):
+    PatientFactory.create_batch(30, family_name="Example")
+
+    response = signed_in(receptionist).get(
+        reverse("clinic:patient_list"), {"q": "example", "page": 2}, headers={"HX-Request": "true"}
+    )
+
+    html = response.content.decode()
+    assert "<html" not in html
+    assert 'hx-boost="true" hx-target="#patient-results"' in html
+    assert f'hx-swap-oob="true">Showing 26{DASH}30 of 30 patients matching “example”.' in html
 
 
 def test_a_page_number_past_the_end_shows_the_last_page(receptionist: Any):
@@ -253,7 +327,7 @@ def count_queries(client: Client, url: str, **params: Any) -> int:
     return len(queries)
 
 
-def test_the_list_costs_two_queries_more_than_the_home_page_however_many_rows(
+def test_a_search_costs_one_query_more_than_the_home_page_however_many_rows(
     receptionist: Any,
 ):
     client = signed_in(receptionist)
@@ -263,9 +337,10 @@ def test_the_list_costs_two_queries_more_than_the_home_page_however_many_rows(
     few = count_queries(client, reverse("clinic:patient_list"), q="example")
     PatientFactory.create_batch(40, family_name="Example")
     many = count_queries(client, reverse("clinic:patient_list"), q="example")
+    later_page = count_queries(client, reverse("clinic:patient_list"), q="example", page=2)
 
-    # One COUNT for the pager and one SELECT for the page: nothing per row.
-    assert few == many == baseline + 2
+    # One SELECT for the page and one row more: no COUNT, nothing per row.
+    assert few == many == later_page == baseline + 1
 
 
 def test_the_list_query_count_is_pinned(receptionist: Any, django_assert_num_queries: Any):
@@ -274,8 +349,12 @@ def test_the_list_query_count_is_pinned(receptionist: Any, django_assert_num_que
     client.get(reverse("clinic:patient_list"))
     baseline = count_queries(client, reverse("home"))
 
-    with django_assert_num_queries(baseline + 2):
+    with django_assert_num_queries(baseline + 1):
         client.get(reverse("clinic:patient_list"), {"q": "example", "page": 2})
+    with django_assert_num_queries(baseline + 2):  # browsing: the COUNT and the page
+        client.get(reverse("clinic:patient_list"), {"page": 2})
+    with django_assert_num_queries(baseline):  # too short to search
+        client.get(reverse("clinic:patient_list"), {"q": "e"})
 
 
 # --- Create and edit ----------------------------------------------------------------------------
