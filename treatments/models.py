@@ -194,7 +194,17 @@ class TreatmentSeries(models.Model):
     class Meta:
         ordering = ["-start_on", "-id"]
         verbose_name_plural = "treatment series"
-        indexes = [models.Index(fields=["status", "last_session_on"], name="series_due_idx")]
+        indexes = [
+            models.Index(fields=["status", "last_session_on"], name="series_due_idx"),
+            # Open series by planned start, for the due list (bookings.selectors.due_series):
+            # a range reaches the ones planned to start recently; the rest holds the ones not
+            # seen for months, counted from the index alone.
+            models.Index(
+                fields=["start_on", "last_session_on", "id"],
+                condition=Q(status__in=(SeriesStatus.PLANNED, SeriesStatus.ACTIVE)),
+                name="series_open_start_idx",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(planned_sessions__gte=1) & Q(planned_sessions__lte=30),
