@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -87,43 +87,54 @@ def _earliest_hint(error: Exception) -> dt.date | None:
 @role_required()
 def calendar_day(request: HttpRequest) -> HttpResponse:
     version = calendar_cache.current_version()  # first: see bookings.calendar_cache
-    day = _date_param(request.GET.get("date"), today())
-    booking_for, book_query = _booking_for(request)
-    long_date = treatment_rules.format_long_date(day)
     now = timezone.now()
+    this_day = today()
+    day = _date_param(request.GET.get("date"), this_day)
 
-    def draw() -> tuple[str, str]:
+    def draw() -> tuple[str, bytes]:
+        booking_for, book_query = _booking_for(request)
         context = {
             "calendar": selectors.calendar_day(day=day, now=now),
             "booking_for": booking_for,
             "book_query": book_query,
             "day": day,
-            "long_date": long_date,
-        }
-        return (
-            render_to_string("bookings/_calendar_day_summary.html", context),
-            render_to_string("bookings/_calendar_day_grid.html", context),
-        )
-
-    summary, grid = calendar_cache.cached(
-        ("day", day, book_query), version=version, now=now, render=draw
-    )
-    return render(
-        request,
-        "bookings/calendar_day.html",
-        {
-            "summary": mark_safe(summary),  # noqa: S308 - rendered by our templates, escaped
-            "grid": mark_safe(grid),  # noqa: S308 - rendered by our templates, escaped
-            "booking_for": booking_for,
-            "book_query": book_query,
-            "day": day,
-            "is_today": day == today(),
+            "is_today": day == this_day,
             "previous_day": day - dt.timedelta(days=1),
             "next_day": day + dt.timedelta(days=1),
             "picker": forms.DayPickerForm(initial={"date": day}),
-            "long_date": long_date,
-        },
+            "long_date": treatment_rules.format_long_date(day),
+        }
+        return (
+            f"Calendar {day:%-d %b %Y}",
+            render_to_string("bookings/_calendar_day_content.html", context).encode(),
+        )
+
+    title, content = calendar_cache.cached(
+        ("day", day, this_day, _booking_params(request)), version=version, now=now, render=draw
     )
+    return _calendar_page(request, "bookings/calendar_day.html", title, content)
+
+
+def _booking_params(request: HttpRequest) -> tuple[int | None, ...]:
+    """What "booking for" mode reads from the address (see :func:`_booking_for`)."""
+    names = ("patient", "series", "treatment_type")
+    return tuple(_int_param(request.GET.get(name)) for name in names)
+
+
+_CONTENT_MARK = "<!-- calendar -->"
+
+
+def _calendar_page(request: HttpRequest, template: str, title: str, content: bytes) -> HttpResponse:
+    """The page around a drawn calendar. The calendar (already UTF-8, ~250 kB on a busy day)
+    is spliced into the rendered page as bytes rather than passed through the template engine
+    and encoded again on every look."""
+    marker = mark_safe(_CONTENT_MARK)  # noqa: S308 - a constant comment
+    response = render(request, template, {"title": title, "content": marker})
+    head, mark, tail = response.content.partition(_CONTENT_MARK.encode())
+    if not mark:
+        raise ImproperlyConfigured(f"{template} must show {{{{ content }}}}")
+    response.content = b"".join((head, content, tail))
+    return response
 
 
 def _booking_for(request: HttpRequest) -> tuple[dict[str, Any] | None, str]:
@@ -151,13 +162,14 @@ def _booking_for(request: HttpRequest) -> tuple[dict[str, Any] | None, str]:
 @role_required()
 def calendar_week(request: HttpRequest, practitioner_id: int) -> HttpResponse:
     version = calendar_cache.current_version()  # first: see bookings.calendar_cache
-    practitioner = get_object_or_404(Practitioner, pk=practitioner_id)
-    day = _date_param(request.GET.get("date"), today())
-    week_start = day - dt.timedelta(days=day.weekday())
-    booking_for, book_query = _booking_for(request)
     now = timezone.now()
+    this_day = today()
+    day = _date_param(request.GET.get("date"), this_day)
+    week_start = day - dt.timedelta(days=day.weekday())
 
-    def draw() -> tuple[str, str]:
+    def draw() -> tuple[str, bytes]:
+        practitioner = get_object_or_404(Practitioner, pk=practitioner_id)
+        booking_for, book_query = _booking_for(request)
         context = {
             "week": selectors.calendar_week(
                 practitioner=practitioner, week_start=week_start, now=now
@@ -165,33 +177,26 @@ def calendar_week(request: HttpRequest, practitioner_id: int) -> HttpResponse:
             "booking_for": booking_for,
             "book_query": book_query,
             "practitioner": practitioner,
-        }
-        return (
-            render_to_string("bookings/_calendar_week_summary.html", context),
-            render_to_string("bookings/_calendar_week_grid.html", context),
-        )
-
-    summary, grid = calendar_cache.cached(
-        ("week", practitioner.pk, week_start, book_query), version=version, now=now, render=draw
-    )
-    return render(
-        request,
-        "bookings/calendar_week.html",
-        {
-            "summary": mark_safe(summary),  # noqa: S308 - rendered by our templates, escaped
-            "grid": mark_safe(grid),  # noqa: S308 - rendered by our templates, escaped
-            "booking_for": booking_for,
-            "book_query": book_query,
-            "practitioner": practitioner,
             "week_start": week_start,
             "week_end": week_start + dt.timedelta(days=6),
             "previous_week": week_start - dt.timedelta(days=7),
             "next_week": week_start + dt.timedelta(days=7),
-            "this_week": today() - dt.timedelta(days=today().weekday()),
+            "this_week": this_day - dt.timedelta(days=this_day.weekday()),
             "picker": forms.DayPickerForm(initial={"date": day}),
-            "practitioners": Practitioner.objects.filter(is_active=True),
-        },
+            "practitioners": list(Practitioner.objects.filter(is_active=True)),
+        }
+        return (
+            f"{practitioner.display_name}: week of {week_start:%-d %b}",
+            render_to_string("bookings/_calendar_week_content.html", context).encode(),
+        )
+
+    title, content = calendar_cache.cached(
+        ("week", practitioner_id, week_start, day, this_day, _booking_params(request)),
+        version=version,
+        now=now,
+        render=draw,
     )
+    return _calendar_page(request, "bookings/calendar_week.html", title, content)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef
 
@@ -84,24 +84,46 @@ class RoleLoadingBackend(ModelBackend):
     """Django's model backend, loading the user's roles with the user (one query).
 
     Every page checks a role; reading the groups separately cost every signed-in request a
-    second query. The roles are read in the same query as the user, as one ``EXISTS`` per
-    role, and cached on the user object for the request, where :func:`user_roles` finds them.
+    second query. The roles come in the same query as the user, as one ``EXISTS`` per role,
+    and are cached on the user object for the request, where :func:`user_roles` finds them.
+    The query is compiled by the ORM once per process (compiling it took longer than
+    running it) and run with ``raw()``.
     """
+
+    _compiled: tuple[str, tuple[Any, ...]] | None = None
 
     def get_user(self, user_id: Any) -> Any:
         user_model = get_user_model()
-        memberships = user_model.groups.through.objects.filter(user_id=OuterRef("pk"))
-        flags = {
-            _role_flag(role): Exists(memberships.filter(group__name=name))
-            for role, name in GROUP_NAMES.items()
-        }
-        user = user_model._default_manager.annotate(**flags).filter(pk=user_id).first()
+        try:
+            user_id = user_model._meta.pk.to_python(user_id)
+        except ValidationError:
+            return None
+        if RoleLoadingBackend._compiled is None:
+            RoleLoadingBackend._compiled = self._compile()
+        sql, params = RoleLoadingBackend._compiled
+        user = next(iter(user_model._default_manager.raw(sql, [*params, user_id])), None)
         if user is None or not self.user_can_authenticate(user):
             return None
         user._clinic_roles = frozenset(
             role for role in GROUP_NAMES if getattr(user, _role_flag(role))
         )
         return user
+
+    @staticmethod
+    def _compile() -> tuple[str, tuple[Any, ...]]:
+        """The SQL of the user-with-roles query and its parameters but the last, the user's
+        id."""
+        user_model = get_user_model()
+        memberships = user_model.groups.through.objects.filter(user_id=OuterRef("pk"))
+        flags = {
+            _role_flag(role): Exists(memberships.filter(group__name=name))
+            for role, name in GROUP_NAMES.items()
+        }
+        queryset = user_model._default_manager.annotate(**flags).filter(pk=0).order_by()
+        sql, params = queryset.query.sql_with_params()
+        if not params or params[-1] != 0:
+            raise ImproperlyConfigured(f"The user query should end with the user id: {params}")
+        return sql, tuple(params[:-1])
 
 
 def has_role(user: Any, *roles: str) -> bool:

@@ -17,10 +17,12 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import caches
 from django.test import Client
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from bookings import calendar_cache
 from bookings.bench.dataset import RECEPTIONIST_USERNAME, bench_day
 from bookings.bench.runner import QUERY_SAMPLES, Scenario, ScenarioFailed, ScenarioUnavailable
 from clinic.models import Patient, Practitioner
@@ -229,6 +231,24 @@ def all_sweeps_idle(ctx: Context) -> Callable[[int], None]:
     return _idle_sweep(ctx, "sweep_all")
 
 
+def drawn(
+    make: Callable[[Context], Callable[[int], None]],
+) -> Callable[[Context], Callable[[int], None]]:
+    """The same page with the drawn-calendar cache emptied before every look: the cost of
+    the first look after any change to the schedule (bookings/calendar_cache.py)."""
+
+    def prepare(ctx: Context) -> Callable[[int], None]:
+        run = make(ctx)
+
+        def fresh(index: int) -> None:
+            caches[calendar_cache.CACHE_ALIAS].clear()
+            run(index)
+
+        return fresh
+
+    return prepare
+
+
 def page_scenarios(ctx: Context, *, runs: int = 50, warmup: int = 5) -> list[Scenario]:
     def bind(function: Callable[[Context], Callable[[int], None]]) -> Callable:
         return lambda: function(ctx)
@@ -242,6 +262,19 @@ def page_scenarios(ctx: Context, *, runs: int = 50, warmup: int = 5) -> list[Sce
             prepare=bind(day_calendar),
         ),
         Scenario("week_view", "Week view, one practitioner", 25, prepare=bind(week_view)),
+        Scenario(
+            "day_calendar_drawn",
+            "Day calendar drawn anew (first look after a change)",
+            25,
+            max_queries=10,
+            prepare=bind(drawn(day_calendar)),
+        ),
+        Scenario(
+            "week_view_drawn",
+            "Week view drawn anew (first look after a change)",
+            25,
+            prepare=bind(drawn(week_view)),
+        ),
         Scenario(
             "slot_search",
             "Slot search, one treatment, all practitioners, 14 days",

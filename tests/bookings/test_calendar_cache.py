@@ -71,6 +71,11 @@ def book(patient: Any, practitioner: Any, treatment_type: Any, hour: int, **extr
     )
 
 
+def grid_of(response: Any) -> str:
+    html = response.content.decode()
+    return html[html.index('data-testid="calendar-day"') : html.index("</table>")]
+
+
 def own_queries(client: Any) -> int:
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/calendar/", DATE).status_code == 200
@@ -91,8 +96,8 @@ def test_a_calendar_seen_again_is_served_drawn_with_one_query_of_its_own(
     with CaptureQueriesContext(connection) as queries:
         again = client.get("/calendar/", DATE)
 
-    assert again.context["grid"] == first.context["grid"]
-    assert "Zoë Adeyemi" in again.context["grid"]
+    assert grid_of(again) == grid_of(first)
+    assert "Zoë Adeyemi" in grid_of(again)
     # Session, user with roles, the schedule version, and 3 to save the session.
     assert len(queries) == 6
     assert sum("bookings_appointment" in query["sql"] for query in queries) == 0
