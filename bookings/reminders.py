@@ -38,12 +38,14 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet
+from django.db.models import CharField, Exists, F, Func, Max, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from bookings import links
@@ -793,16 +795,81 @@ def sweep_series_followups(*, now: dt.datetime) -> list[int]:
     return _pending_ids(recorded)
 
 
+def maintenance_key(*, series_id: int, last_session_on: dt.date) -> str:
+    return f"maintenance:series:{series_id}:{last_session_on.isoformat()}"
+
+
+class _IsoDate(Func):
+    """A date as ``YYYY-MM-DD`` text, as ``date.isoformat()`` writes it in a ledger key.
+
+    SQLite keeps dates as that text already; PostgreSQL formats it explicitly, so the result
+    does not depend on the server's ``DateStyle``.
+    """
+
+    template = "CAST(%(expressions)s AS text)"
+    output_field = CharField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler, connection, template="to_char(%(expressions)s, 'YYYY-MM-DD')", **extra
+        )
+
+
+def _maintenance_recorded() -> Exists:
+    """The series' maintenance message for its current last session is in the ledger.
+
+    :func:`maintenance_key` built in SQL, so the sweep reads only series still to be written
+    to: one probe of the ledger's unique key per candidate instead of loading every series
+    mailed during the last interval each minute (more of them the longer a clinic has run).
+    """
+    key = Concat(
+        Value("maintenance:series:"),
+        Cast(OuterRef("pk"), CharField()),
+        Value(":"),
+        _IsoDate(OuterRef("last_session_on")),
+        output_field=CharField(),
+    )
+    return Exists(OutboundMessage.objects.filter(idempotency_key=key))
+
+
+def _maintenance_windows(today: dt.date) -> Q:
+    """Series whose maintenance email could be due today, per treatment type (one query).
+
+    Due ``maintenance_interval_days`` after the last session and sent within one more
+    interval: the last session lies between two intervals and one interval ago. Each type's
+    own interval bounds its range, rather than the longest interval for all of them.
+    """
+    windows = Q(pk__in=[])  # no treatment types: nothing can be due
+    intervals = TreatmentType.objects.order_by().values_list("pk", "maintenance_interval_days")
+    for type_id, days in intervals:
+        windows |= Q(
+            treatment_type_id=type_id,
+            last_session_on__gte=today - dt.timedelta(days=2 * days),
+            last_session_on__lte=today - dt.timedelta(days=days),
+        )
+    return windows
+
+
 def sweep_maintenance(*, now: dt.datetime) -> list[int]:
     """One maintenance email per completed series and last session, within one interval of
     its due day (a series finished years ago is not written to when this is switched on)."""
     today = local_date(now, clinic_tz())
-    # Due at last session + interval, sent within one more interval: older ones never are.
-    oldest = today - dt.timedelta(days=2 * _longest_intervals()["maintenance"] + 1)
-    candidates = _series_candidates(
-        statuses=[SeriesStatus.COMPLETED, SeriesStatus.MAINTENANCE],
-        now=now,
-        last_session_from=oldest,
+    # First the series in their window whose email is not in the ledger yet: in the usual
+    # minute only those with a session booked ahead, however many were mailed before. Only
+    # they are checked for a future booking (run over every series in the window, that check
+    # read all upcoming appointments every minute).
+    unrecorded = list(
+        TreatmentSeries.objects.filter(
+            status__in=[SeriesStatus.COMPLETED, SeriesStatus.MAINTENANCE]
+        )
+        .filter(_maintenance_windows(today), ~_maintenance_recorded())
+        .order_by()
+        .values_list("pk", flat=True)
+    )
+    candidates = (
+        TreatmentSeries.objects.filter(pk__in=unrecorded)
+        .filter(~_future_booking(now))
+        .order_by("last_session_on", "pk")
     )
     due_now = []
     for pk, last_session_on, policy in _candidate_spacing(candidates):
@@ -811,7 +878,7 @@ def sweep_maintenance(*, now: dt.datetime) -> list[int]:
             continue
         if (today - due_on).days > policy.maintenance_days:
             continue
-        key = f"maintenance:series:{pk}:{last_session_on.isoformat()}"
+        key = maintenance_key(series_id=pk, last_session_on=last_session_on)
         due_now.append((pk, key))
     taken = _taken_keys(key for _, key in due_now)
     waiting = [(pk, key) for pk, key in due_now if key not in taken]
