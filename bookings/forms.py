@@ -117,6 +117,9 @@ class StartMixin:
 
 
 class BookingForm(StartMixin, forms.Form):
+    # The page shows non-field errors above the form (bookings/_form_errors.html).
+    non_field_errors_shown_above = True
+
     patient = forms.IntegerField(widget=forms.HiddenInput)
     treatment_type = forms.ModelChoiceField(
         queryset=TreatmentType.objects.none(), label="Treatment"
@@ -191,6 +194,9 @@ class BookingForm(StartMixin, forms.Form):
 
 
 class RescheduleForm(StartMixin, forms.Form):
+    # The page shows non-field errors above the form (bookings/_form_errors.html).
+    non_field_errors_shown_above = True
+
     date = forms.DateField(widget=DateInput())
     time = forms.TimeField(widget=TimeInput())
     practitioner = PractitionerChoiceField(queryset=Practitioner.objects.none())
@@ -226,6 +232,9 @@ class RescheduleForm(StartMixin, forms.Form):
 
 
 class CancelForm(forms.Form):
+    # The page shows non-field errors above the form (bookings/_form_errors.html).
+    non_field_errors_shown_above = True
+
     reason = forms.CharField(
         max_length=300,
         label="Reason for cancelling",
@@ -472,6 +481,9 @@ def working_week_initial(rows: list[WorkingHours]) -> list[dict[str, Any]]:
 
 
 class TimeOffForm(forms.Form):
+    # The page shows non-field errors above the form (bookings/_form_errors.html).
+    non_field_errors_shown_above = True
+
     practitioner = PractitionerChoiceField(queryset=Practitioner.objects.none())
     first_day = forms.DateField(widget=DateInput(), label="From (date)")
     first_time = forms.TimeField(
