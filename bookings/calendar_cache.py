@@ -79,9 +79,9 @@ def _on_change(sender: Any, **kwargs: Any) -> None:
 def schedule_changed(*, using: str | None = None) -> None:
     """Replace the schedule version once the current transaction commits (at once outside
     one). Called any number of times in a transaction, it replaces the token once."""
-    connection = transaction.get_connection(using)
-    if connection.in_atomic_block and any(
-        callback is _new_version for _, callback, _ in connection.run_on_commit
+    current = transaction.get_connection(using)
+    if current.in_atomic_block and any(
+        callback is _new_version for _, callback, _ in current.run_on_commit
     ):
         return
     transaction.on_commit(_new_version, using=using, robust=True)
