@@ -90,9 +90,10 @@ def calendar_day(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     this_day = today()
     day = _date_param(request.GET.get("date"), this_day)
+    booking = _booking_params(request)
 
     def draw() -> tuple[str, bytes]:
-        booking_for, book_query = _booking_for(request)
+        booking_for, book_query = _booking_for(booking)
         context = {
             "calendar": selectors.calendar_day(day=day, now=now),
             "booking_for": booking_for,
@@ -110,15 +111,19 @@ def calendar_day(request: HttpRequest) -> HttpResponse:
         )
 
     title, content = calendar_cache.cached(
-        ("day", day, this_day, _booking_params(request)), version=version, now=now, render=draw
+        ("day", day, this_day, booking), version=version, now=now, render=draw
     )
     return _calendar_page(request, "bookings/calendar_day.html", title, content)
 
 
-def _booking_params(request: HttpRequest) -> tuple[int | None, ...]:
-    """What "booking for" mode reads from the address (see :func:`_booking_for`)."""
-    names = ("patient", "series", "treatment_type")
-    return tuple(_int_param(request.GET.get(name)) for name in names)
+def _booking_params(request: HttpRequest) -> tuple[int | None, int | None, int | None]:
+    """What "booking for" mode reads from the address: patient, series, treatment type. The
+    calendars key their cache on it and draw from it (:func:`_booking_for`)."""
+    return (
+        _int_param(request.GET.get("patient")),
+        _int_param(request.GET.get("series")),
+        _int_param(request.GET.get("treatment_type")),
+    )
 
 
 _CONTENT_MARK = "<!-- calendar -->"
@@ -137,15 +142,18 @@ def _calendar_page(request: HttpRequest, template: str, title: str, content: byt
     return response
 
 
-def _booking_for(request: HttpRequest) -> tuple[dict[str, Any] | None, str]:
+def _booking_for(
+    params: tuple[int | None, int | None, int | None],
+) -> tuple[dict[str, Any] | None, str]:
     """ "Booking for" mode: the calendar was opened to find a time for one patient (and
-    series), so its free cells carry them to the booking form."""
-    patient = _patient_or_none(request.GET.get("patient"))
+    series), so its free cells carry them to the booking form. ``params`` is
+    :func:`_booking_params`."""
+    patient_id, series_id, treatment_type_id = params
+    patient = _patient_or_none(patient_id)
     if patient is None:
         return None, ""
-    params: dict[str, Any] = {"patient": patient.pk}
+    query: dict[str, Any] = {"patient": patient.pk}
     series = None
-    series_id = _int_param(request.GET.get("series"))
     if series_id is not None:
         series = (
             TreatmentSeries.objects.select_related("treatment_type")
@@ -153,10 +161,10 @@ def _booking_for(request: HttpRequest) -> tuple[dict[str, Any] | None, str]:
             .first()
         )
     if series is not None:
-        params.update(series=series.pk, treatment_type=series.treatment_type_id)
-    elif _int_param(request.GET.get("treatment_type")) is not None:
-        params["treatment_type"] = _int_param(request.GET.get("treatment_type"))
-    return {"patient": patient, "series": series}, urlencode(params)
+        query.update(series=series.pk, treatment_type=series.treatment_type_id)
+    elif treatment_type_id is not None:
+        query["treatment_type"] = treatment_type_id
+    return {"patient": patient, "series": series}, urlencode(query)
 
 
 @role_required()
@@ -166,10 +174,11 @@ def calendar_week(request: HttpRequest, practitioner_id: int) -> HttpResponse:
     this_day = today()
     day = _date_param(request.GET.get("date"), this_day)
     week_start = day - dt.timedelta(days=day.weekday())
+    booking = _booking_params(request)
 
     def draw() -> tuple[str, bytes]:
         practitioner = get_object_or_404(Practitioner, pk=practitioner_id)
-        booking_for, book_query = _booking_for(request)
+        booking_for, book_query = _booking_for(booking)
         context = {
             "week": selectors.calendar_week(
                 practitioner=practitioner, week_start=week_start, now=now
@@ -191,7 +200,7 @@ def calendar_week(request: HttpRequest, practitioner_id: int) -> HttpResponse:
         )
 
     title, content = calendar_cache.cached(
-        ("week", practitioner_id, week_start, day, this_day, _booking_params(request)),
+        ("week", practitioner_id, week_start, day, this_day, booking),
         version=version,
         now=now,
         render=draw,
