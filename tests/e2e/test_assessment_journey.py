@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -46,7 +47,7 @@ def test_rosacea_makes_a_patient_not_suitable_and_reception_sees_only_the_badge(
     suitability = page.get_by_test_id("suitability-card")
     assert suitability.get_by_test_id("suitability-badge").inner_text() == "Not suitable"
     assert "Rosacea: exfoliation inflames it; do not treat." in suitability.inner_text()
-    assert page.get_by_role("link", name="Skin assessment: Not suitable").is_visible()
+    expect(page.get_by_role("link", name="Skin assessment: Not suitable")).to_be_visible()
     sign_out(page)
 
     # The receptionist searches as she types and sees the badge in the list ...

@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.bookings.builders import (
     MONDAY,
@@ -140,4 +141,4 @@ def test_calendar_works_from_the_keyboard(page: Any, sign_in: Any, clinic_day: A
     page.wait_for_url(
         re.compile(r"/appointments/new/\?practitioner=\d+&date=2026-03-24&time=09:45")
     )
-    assert page.get_by_label("Find the patient").is_visible()
+    expect(page.get_by_label("Find the patient")).to_be_visible()

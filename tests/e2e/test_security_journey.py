@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import expect
 
 from tests.factories import PatientFactory
 
@@ -48,9 +49,9 @@ def test_pages_run_under_the_strict_policy_without_a_single_violation(
 def test_a_locked_out_user_sees_why_and_what_to_do(page: Any, sign_in: Any, receptionist: Any):
     for _ in range(5):
         sign_in("rosa", "not-the-password")
-    assert page.get_by_role("heading", name="Sign-in paused").is_visible()
+    expect(page.get_by_role("heading", name="Sign-in paused")).to_be_visible()
     assert "paused for 15 minutes" in page.get_by_test_id("lockout-message").inner_text()
-    assert page.get_by_role("link", name="reset it by email").is_visible()
+    expect(page.get_by_role("link", name="reset it by email")).to_be_visible()
 
 
 def test_a_practitioner_with_an_authenticator_signs_in_with_a_code(
@@ -59,7 +60,7 @@ def test_a_practitioner_with_an_authenticator_signs_in_with_a_code(
     device = TOTPDevice.objects.create(user=practitioner_user, name="phone", confirmed=True)
     sign_in("amara")
     page.goto("/patients/")
-    assert page.get_by_role("heading", name="Enter your sign-in code").is_visible()
+    expect(page.get_by_role("heading", name="Enter your sign-in code")).to_be_visible()
     code = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
     page.get_by_label("Six-digit code from your authenticator app").fill(code)
     page.get_by_role("button", name="Verify").click()

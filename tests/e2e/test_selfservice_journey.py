@@ -15,6 +15,7 @@ import pytest
 from django.core import mail
 from django.test import TestCase
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from bookings.models import Appointment, AppointmentStatus
 from bookings.services.appointments import appointment_book
@@ -73,23 +74,23 @@ def test_patient_confirms_moves_and_cancels_from_their_phone(phone, practitioner
 
     # Confirm.
     phone.goto(link_in(booked, "confirm"))
-    assert phone.get_by_role("heading", name="Your appointment").is_visible()
+    expect(phone.get_by_role("heading", name="Your appointment")).to_be_visible()
     assert "at 10:00" in phone.get_by_test_id("appointment-when").inner_text()
     assert fits_the_screen(phone)
     phone.get_by_role("button", name="Yes, I'll be there").click()
-    assert phone.get_by_text("Thank you: your appointment is confirmed.").is_visible()
+    expect(phone.get_by_text("Thank you: your appointment is confirmed.")).to_be_visible()
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.CONFIRMED
 
     # Move it to the first free time offered on the fourth day listed (beyond the notice).
     phone.goto(link_in(booked, "reschedule"))
-    assert phone.get_by_role("heading", name="Pick a new time").is_visible()
+    expect(phone.get_by_role("heading", name="Pick a new time")).to_be_visible()
     assert fits_the_screen(phone)
     first_time = phone.locator("[data-testid=slots] fieldset").nth(3).locator("label.btn").first
     chosen_label = first_time.inner_text()
     first_time.click()
     phone.get_by_role("button", name="Move my appointment to this time").click()
-    assert phone.get_by_text("Your appointment has moved.").is_visible()
+    expect(phone.get_by_text("Your appointment has moved.")).to_be_visible()
     appointment.refresh_from_db()
     assert appointment.starts_at != starts_at
     assert appointment.starts_at.astimezone(LONDON).strftime("%H:%M") in chosen_label
@@ -100,13 +101,13 @@ def test_patient_confirms_moves_and_cancels_from_their_phone(phone, practitioner
     # Cancel from the newest email.
     phone.goto(link_in(moved, "cancel"))
     phone.get_by_role("button", name="Cancel my appointment").click()
-    assert phone.get_by_text("Your appointment is cancelled.").first.is_visible()
+    expect(phone.get_by_text("Your appointment is cancelled.").first).to_be_visible()
     assert Appointment.objects.get(pk=appointment.pk).status == AppointmentStatus.CANCELLED
     assert latest_email_to(patient.email).subject.endswith("is cancelled")
 
     # The first email's confirm link now explains itself; a tampered one shows nothing.
     phone.goto(link_in(booked, "confirm"))
-    assert phone.get_by_text("This appointment is cancelled.").is_visible()
+    expect(phone.get_by_text("This appointment is cancelled.")).to_be_visible()
     response = phone.goto(link_in(booked, "confirm")[:-6] + "zzzzz/")
     assert response.status == 404
     assert patient.given_name not in phone.content()

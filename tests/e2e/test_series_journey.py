@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.conf import settings
+from playwright.sync_api import expect
 
 from treatments import rules
 from treatments.catalogue import DEFAULT_TREATMENT_TYPES
@@ -46,8 +47,8 @@ def test_practitioner_plans_logs_signs_and_is_refused_a_second_session_a_week_la
 
         earliest = rules.format_long_date(day_one + dt.timedelta(days=14))
         error = page.get_by_text(f"the next session can be booked from {earliest}")
-        assert error.is_visible()
-        assert page.get_by_text("The session is not saved yet").is_visible()
+        expect(error).to_be_visible()
+        expect(page.get_by_text("The session is not saved yet")).to_be_visible()
         assert page.get_by_label("Passes").input_value() == "2"
 
 
@@ -68,7 +69,8 @@ def _plan_log_and_sign(
     assert page.get_by_label("Planned number of sessions").input_value() == "6"
     page.get_by_role("button", name="Plan the series").click()
 
-    assert page.get_by_text("6-session series of Crystal microdermabrasion planned").is_visible()
+    planned = page.get_by_text("6-session series of Crystal microdermabrasion planned")
+    expect(planned).to_be_visible()
     assert page.get_by_test_id("series-progress").inner_text() == "Session 0 of 6"
 
     page.get_by_role("link", name="Log session 1").click()
@@ -81,13 +83,13 @@ def _plan_log_and_sign(
         "Use the fragrance-free moisturiser from today."
     )
     page.get_by_role("button", name="Save the session").click()
-    assert page.get_by_text("Session 1 saved.").is_visible()
+    expect(page.get_by_text("Session 1 saved.")).to_be_visible()
 
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Sign and lock").click()
 
     note = page.get_by_test_id("aftercare-note")
-    assert page.get_by_text("Session 1 signed and locked.").is_visible()
+    expect(page.get_by_text("Session 1 signed and locked.")).to_be_visible()
     assert "broad-spectrum sunscreen" in note.inner_text()
     assert "Use the fragrance-free moisturiser from today." in note.inner_text()
     earliest = rules.format_long_date(day_one + dt.timedelta(days=14))
