@@ -46,6 +46,14 @@ def browser() -> Iterator[Any]:
         browser.close()
 
 
+@pytest.fixture(scope="session")
+def live_server(django_db_setup: Any, live_server: Any) -> Any:
+    """pytest-django's live server, started once the test database exists, so it is stopped
+    (closing its thread's database connection) before that database is dropped; otherwise
+    PostgreSQL refuses the drop: "database ... is being accessed by other users"."""
+    return live_server
+
+
 @pytest.fixture
 def page(browser: Any, live_server: Any) -> Iterator[Any]:
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
