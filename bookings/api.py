@@ -35,7 +35,7 @@ from bookings import selectors, services
 from bookings.models import Appointment
 from bookings.rules import search_range_for_window
 from bookings.services import tokens
-from clinic import audit
+from clinic import audit, clock
 from clinic import services as clinic_services
 from clinic.models import Patient, Practitioner, PreferredContact, Room
 from clinic.roles import CLINICAL_ROLES, Role, has_role, user_roles
@@ -428,8 +428,7 @@ def slot_list(
     given, the days of the series' next window are used). Days default to the next 14.
     """
     _user(request)
-    tz = selectors.clinic_tz()
-    today = timezone.now().astimezone(tz).date()
+    today = clock.today()
     treatment_type = None
     if series_id is not None:
         series = get_object_or_404(

@@ -15,7 +15,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bookings.slots import SLOT_STEP_MINUTES, Interval, local_moment
+from bookings.slots import SLOT_STEP_MINUTES, Interval
+from clinic.clock import local_datetime
 
 
 @dataclass(slots=True)
@@ -86,7 +87,7 @@ def row_starts(
     minute = first.hour * 60 + first.minute - (first.minute % step_minutes)
     end = last.hour * 60 + last.minute
     while minute < end:
-        moment = local_moment(day, time(minute // 60, minute % 60), tz)
+        moment = local_datetime(day, time(minute // 60, minute % 60), tz)
         if moment is not None:
             starts.append(moment)
         minute += step_minutes

@@ -5,26 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.forms import BaseFormSet, formset_factory
 
-from bookings import slots
 from bookings.models import BookingSettings, WorkingHours
+from clinic import clock
 from clinic.forms_security import BoundedModelMultipleChoiceField
 from clinic.models import ClinicClosure, OpeningHours, Practitioner, Room, Weekday
 from treatments.models import TreatmentSeries, TreatmentType
 
 CONTROL = {"class": "form-control"}
-
-
-def clinic_tz() -> ZoneInfo:
-    return ZoneInfo(settings.CLINIC_TIME_ZONE)
 
 
 class DateInput(forms.DateInput):
@@ -44,7 +38,7 @@ class TimeInput(forms.TimeInput):
 
 def local_start(day: dt.date, wall: dt.time) -> dt.datetime:
     """The aware start for a clinic wall-clock time, or a form error if it does not exist."""
-    moment = slots.local_moment(day, wall, clinic_tz())
+    moment = clock.local_datetime(day, wall)
     if moment is None:
         raise ValidationError(
             f"{wall:%H:%M} does not exist on {day:%d %b %Y} (the clocks go forward).",
@@ -518,7 +512,7 @@ class TimeOffForm(forms.Form):
         first_day, last_day = cleaned.get("first_day"), cleaned.get("last_day")
         if not first_day or not last_day:
             return cleaned
-        tz = clinic_tz()
+        tz = clock.clinic_tz()
         starts = dt.datetime.combine(first_day, cleaned.get("first_time") or dt.time(0), tzinfo=tz)
         if cleaned.get("last_time"):
             ends = dt.datetime.combine(last_day, cleaned["last_time"], tzinfo=tz)

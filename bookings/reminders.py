@@ -56,14 +56,13 @@ from bookings.models import (
     AppointmentStatus,
     NoticeTold,
 )
-from clinic import emails, ics, messaging
+from clinic import clock, emails, ics, messaging
 from clinic.models import MessageKind, MessageStatus, OutboundMessage, Patient
 from treatments.choices import SeriesStatus
 from treatments.models import AftercareNote, AftercareStatus, TreatmentSeries, TreatmentType
 from treatments.rules import (
     SpacingPolicy,
     format_long_date,
-    local_date,
     next_session_window,
 )
 from treatments.selectors_series import aftercare_notes_to_send
@@ -95,23 +94,18 @@ NOTICE_KEY_PREFIX = {
 }
 
 
-def clinic_tz() -> ZoneInfo:
-    return ZoneInfo(settings.CLINIC_TIME_ZONE)
-
-
 # -- words ----------------------------------------------------------------------------------
 
 
 def local_when(moment: dt.datetime) -> str:
     """``"Monday 30 March 2026 at 10:00"`` in the clinic's zone."""
-    local = moment.astimezone(clinic_tz())
+    local = clock.localtime(moment)
     return f"{format_long_date(local.date())} at {local:%H:%M}"
 
 
 def lead_time_words(*, starts_at: dt.datetime, now: dt.datetime) -> str:
     """How far ahead an appointment is, by clinic calendar days: today, tomorrow, in 3 days."""
-    tz = clinic_tz()
-    days = (local_date(starts_at, tz) - local_date(now, tz)).days
+    days = (clock.local_day(starts_at) - clock.today(now)).days
     if days <= 0:
         return "today"
     if days == 1:
@@ -519,7 +513,7 @@ def _notice_of(appointment: Appointment) -> AppointmentNotice | None:
 
 def sweep_appointment_reminders(*, now: dt.datetime) -> list[int]:
     offsets = settings.REMINDER_OFFSETS_HOURS
-    tz = clinic_tz()
+    tz = clock.clinic_tz()
     horizon = now + dt.timedelta(hours=max(offsets)) + DST_MARGIN
     # First only ids and start times: in the usual minute every due key is taken already and
     # no appointment is loaded in full (350 full rows with four joins was 30-80 ms a minute).
@@ -611,7 +605,7 @@ def sweep_aftercare(*, now: dt.datetime) -> list[int]:
                 render=lambda note=note, session=session, series=series: emails.aftercare(
                     given_name=series.patient.given_name,
                     treatment=series.treatment_type.name,
-                    session_day=format_long_date(local_date(session.performed_at, clinic_tz())),
+                    session_day=format_long_date(clock.local_day(session.performed_at)),
                     advice=note.body,
                 ),
             )
@@ -653,7 +647,7 @@ def _aftercare_follow_ledger() -> None:
 
 def local_send_moment(day: dt.date) -> dt.datetime:
     """Follow-up mail for a day goes from ``FOLLOWUP_SEND_HOUR`` local time that day."""
-    return dt.datetime.combine(day, dt.time(settings.FOLLOWUP_SEND_HOUR), tzinfo=clinic_tz())
+    return dt.datetime.combine(day, dt.time(settings.FOLLOWUP_SEND_HOUR), tzinfo=clock.clinic_tz())
 
 
 @dataclass(frozen=True)
@@ -672,7 +666,7 @@ def followup_due(
     later wins, so a catch-up sends one email, not two). Nothing once the window closed.
     """
     window = next_session_window(last_session_on=last_session_on, policy=policy)
-    today = local_date(now, clinic_tz())
+    today = clock.today(now)
     if today > window.latest:
         return None
     closing_from = max(window.earliest, window.latest - dt.timedelta(days=CLOSING_DAYS))
@@ -756,7 +750,7 @@ def _series_to_write_to(series_ids: list[int]) -> dict[int, TreatmentSeries]:
 
 def sweep_series_followups(*, now: dt.datetime) -> list[int]:
     # Nothing goes once a window has closed: older last sessions cannot be due (a day spare).
-    today = local_date(now, clinic_tz())
+    today = clock.today(now)
     oldest = today - dt.timedelta(days=_longest_intervals()["spacing"] + 1)
     candidates = _series_candidates(
         statuses=[SeriesStatus.ACTIVE], now=now, last_session_from=oldest
@@ -853,7 +847,7 @@ def _maintenance_windows(today: dt.date) -> Q:
 def sweep_maintenance(*, now: dt.datetime) -> list[int]:
     """One maintenance email per completed series and last session, within one interval of
     its due day (a series finished years ago is not written to when this is switched on)."""
-    today = local_date(now, clinic_tz())
+    today = clock.today(now)
     # First the series in their window whose email is not in the ledger yet: in the usual
     # minute only those with a session booked ahead, however many were mailed before. Only
     # they are checked for a future booking (run over every series in the window, that check

@@ -15,7 +15,6 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import (
@@ -53,7 +52,7 @@ from bookings.models import (
     TimeOff,
     WorkingHours,
 )
-from clinic import timeline
+from clinic import clock, timeline
 from clinic.models import (
     ClinicClosure,
     OpeningHours,
@@ -76,19 +75,13 @@ OPEN_SERIES_STATUSES = (SeriesStatus.PLANNED, SeriesStatus.ACTIVE)
 LONGEST_APPOINTMENT = timedelta(days=1)
 
 
-def clinic_tz() -> ZoneInfo:
-    return ZoneInfo(settings.CLINIC_TIME_ZONE)
-
-
 def booking_settings() -> BookingSettings:
     return BookingSettings.load()
 
 
 def _day_bounds(first_day: date, last_day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     """UTC moments around whole clinic-local days (a day on each side for long entries)."""
-    start = datetime.combine(first_day - timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
-    end = datetime.combine(last_day + timedelta(days=2), time(0), tzinfo=tz).astimezone(UTC)
-    return start, end
+    return clock.day_bounds(first_day - timedelta(days=1), last_day + timedelta(days=1), tz)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -128,7 +121,7 @@ def clinic_calendar(first_day: date, last_day: date) -> slots.ClinicCalendar:
     for spans in opening.values():
         spans.sort()
     return slots.ClinicCalendar(
-        tz=clinic_tz(),
+        tz=clock.clinic_tz(),
         opening=dict(sorted(opening.items())),
         closures=frozenset(closures),
         closure_reasons=closures,
@@ -158,7 +151,7 @@ def practitioner_diaries(
     """Working hours and time off (two queries; one when the caller loaded ``time_off``)
     plus the given active appointments."""
     ids = [practitioner.pk for practitioner in practitioners]
-    start, end = _day_bounds(first_day, last_day, clinic_tz())
+    start, end = _day_bounds(first_day, last_day, clock.clinic_tz())
     hours: dict[int, dict[int, slots.DayHours]] = defaultdict(dict)
     for practitioner_id, weekday, *day_hours in WorkingHours.objects.filter(
         practitioner_id__in=ids
@@ -339,7 +332,7 @@ def availability(
     rooms: Sequence[Room] | None = None,
 ) -> Availability:
     """Load the range in a fixed number of queries (at most 6 with practitioners to load)."""
-    tz = clinic_tz()
+    tz = clock.clinic_tz()
     policy = booking_settings()
     if practitioners is None:
         practitioners = list(Practitioner.objects.filter(is_active=True))
@@ -521,12 +514,12 @@ def series_state(
     series: TreatmentSeries, *, exclude_appointment_id: int | None = None
 ) -> SeriesState:
     """Logged sessions and held appointments of a series (two queries)."""
-    tz = clinic_tz()
+    tz = clock.clinic_tz()
     by_number: dict[int, date] = {}
     for number, performed_at in TreatmentSession.objects.filter(series=series).values_list(
         "number", "performed_at"
     ):
-        by_number[number] = treatment_rules.local_date(performed_at, tz)
+        by_number[number] = clock.local_day(performed_at, tz)
     held = Appointment.objects.filter(
         series=series, status__in=SESSION_HOLDING_STATUSES, series_session_number__isnull=False
     )
@@ -536,7 +529,7 @@ def series_state(
     for number, starts_at, practitioner_id in held.order_by("starts_at").values_list(
         "series_session_number", "starts_at", "practitioner_id"
     ):
-        by_number.setdefault(number, treatment_rules.local_date(starts_at, tz))
+        by_number.setdefault(number, clock.local_day(starts_at, tz))
         preferred = practitioner_id
     sessions = tuple(
         booking_rules.SessionDate(number, on) for number, on in sorted(by_number.items())
@@ -602,7 +595,7 @@ def _calendar_cards(
     )
     if practitioner_id is not None:
         queryset = queryset.filter(practitioner_id=practitioner_id)
-    tz = clinic_tz()
+    tz = clock.clinic_tz()
     cards = []
     for (
         pk,
@@ -671,15 +664,15 @@ def _open_intervals(
         end = min(closes, hours.ends_at)
         if end <= start:
             continue
-        first = slots.local_moment(day, start, tz)
-        last = slots.local_moment(day, end, tz)
+        first = clock.local_datetime(day, start, tz)
+        last = clock.local_datetime(day, end, tz)
         if first is None or last is None:
             continue
         pieces.append((first, last))
     cuts: list[tuple[datetime, datetime]] = []
     if hours.break_starts_at is not None and hours.break_ends_at is not None:
-        first = slots.local_moment(day, hours.break_starts_at, tz)
-        last = slots.local_moment(day, hours.break_ends_at, tz)
+        first = clock.local_datetime(day, hours.break_starts_at, tz)
+        last = clock.local_datetime(day, hours.break_ends_at, tz)
         if first is not None and last is not None:
             cuts.append((first, last))
     cuts.extend((absence.start, absence.end) for absence in diary.time_off)
@@ -737,12 +730,11 @@ class CalendarDay:
 def calendar_day(*, day: date, now: datetime) -> CalendarDay:
     """The day view: one column per active practitioner (6 queries, however many
     appointments)."""
-    tz = clinic_tz()
+    tz = clock.clinic_tz()
     policy = booking_settings()
     calendar = clinic_calendar(day, day)
     practitioners = list(Practitioner.objects.filter(is_active=True))
-    start = slots.local_moment(day, time(0), tz) or datetime.combine(day, time(0), tzinfo=tz)
-    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
+    start, end = clock.day_bounds(day, day, tz)
     appointments = _calendar_cards(start, end)
     diaries = practitioner_diaries(
         practitioners,
@@ -817,12 +809,11 @@ class CalendarWeek:
 
 def calendar_week(*, practitioner: Practitioner, week_start: date, now: datetime) -> CalendarWeek:
     """One practitioner's week, a column per day (5 queries, however many appointments)."""
-    tz = clinic_tz()
+    tz = clock.clinic_tz()
     policy = booking_settings()
     days = [week_start + timedelta(days=offset) for offset in range(7)]
     calendar = clinic_calendar(days[0], days[-1])
-    start = datetime.combine(days[0], time(0), tzinfo=tz).astimezone(UTC)
-    end = datetime.combine(days[-1] + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
+    start, end = clock.day_bounds(days[0], days[-1], tz)
     appointments = [
         item
         for item in _calendar_cards(start, end, practitioner_id=practitioner.pk)
@@ -964,7 +955,7 @@ def due_series(
     appointment, logs or amends a session or plans a series; reading the records
     themselves cannot disagree with them.
     """
-    tz = clinic_tz()
+    tz = clock.clinic_tz()
     future = Appointment.objects.filter(
         series=OuterRef("pk"), status__in=ACTIVE_STATUSES, starts_at__gte=now
     )
@@ -972,7 +963,7 @@ def due_series(
     cutoff = lapsed_before(today)
     # A session, a visit or a planned start on or after the cutoff: only these windows can
     # still be open or closed recently.
-    cutoff_moment = datetime.combine(cutoff, time(0), tzinfo=tz).astimezone(UTC)
+    cutoff_moment = clock.start_of_day(cutoff, tz)
     visited = Appointment.objects.filter(
         status__in=SESSION_HOLDING_STATUSES,
         starts_at__gte=cutoff_moment,
@@ -1225,8 +1216,8 @@ def series_proposals(series: TreatmentSeries, *, now: datetime) -> SeriesPlan:
     the ideal day wins, then the practitioner the patient saw last, then the usual time of
     day. Loads availability once for the whole span (about 10 queries however many sessions).
     """
-    tz = clinic_tz()
-    today = slots.local_day(now, tz)
+    tz = clock.clinic_tz()
+    today = clock.local_day(now, tz)
     state = series_state(series)
     policy = state.policy
     numbers = list(range(state.next_number, series.planned_sessions + 1))

@@ -33,10 +33,10 @@ from bookings.services.appointments import (
     appointment_confirm,
     appointment_reschedule,
 )
-from clinic import audit
+from clinic import audit, clock
 from clinic.models import AuditAction, Patient, Practitioner
 from treatments.models import TreatmentSeries
-from treatments.rules import DomainError, local_date
+from treatments.rules import DomainError
 
 # -- what a link opens ----------------------------------------------------------------------
 
@@ -117,7 +117,7 @@ def open_series_link(token: str, *, now: dt.datetime) -> LinkedSeries:
     state = selectors.series_state(series)
     if state.remaining <= 0:
         return LinkedSeries(series=series, state=LinkState.CLOSED)
-    today = local_date(now, selectors.clinic_tz())
+    today = clock.today(now)
     first_day = max(state.window.earliest, today)
     if first_day > state.window.latest:
         return LinkedSeries(series=series, state=LinkState.PAST)
@@ -203,7 +203,7 @@ def _offer(
         by_start: dict[dt.datetime, list[Any]] = {}
         for option in slot_day.options:
             # Half-hourly is plenty on a phone screen.
-            if option.starts_at.astimezone(selectors.clinic_tz()).minute % 30 == 0:
+            if option.starts_at.astimezone(clock.clinic_tz()).minute % 30 == 0:
                 by_start.setdefault(option.starts_at, []).append(option)
         for _, options in _spread(sorted(by_start.items())):
             option = next(
@@ -235,7 +235,7 @@ def _spread(times: list[Any]) -> list[Any]:
     half-hourly if they fit, else on the hour, else evenly picked."""
     if len(times) <= MAX_TIMES_PER_DAY:
         return times
-    on_the_hour = [item for item in times if item[0].astimezone(selectors.clinic_tz()).minute == 0]
+    on_the_hour = [item for item in times if item[0].astimezone(clock.clinic_tz()).minute == 0]
     if len(on_the_hour) <= MAX_TIMES_PER_DAY:
         return on_the_hour
     step = (len(on_the_hour) - 1) / (MAX_TIMES_PER_DAY - 1)
@@ -247,8 +247,7 @@ def reschedule_options(
 ) -> OfferedWeek:
     """Free times in the next three weeks; for a series session only between its neighbours
     (the booking service checks spacing again, this keeps impossible times off the page)."""
-    tz = selectors.clinic_tz()
-    first_day = local_date(now, tz)
+    first_day = clock.today(now)
     last_day = first_day + dt.timedelta(days=RESCHEDULE_DAYS - 1)
     if appointment.series is not None and appointment.series_session_number:
         state = selectors.series_state(appointment.series, exclude_appointment_id=appointment.pk)
@@ -366,7 +365,7 @@ def patient_pick(*, linked: LinkedSeries, slot: str, now: dt.datetime) -> Appoin
             f"This link can no longer book a session. Please call us on {settings.CLINIC_PHONE}."
         )
     starts_at, practitioner = _chosen(slot)
-    day = local_date(starts_at, selectors.clinic_tz())
+    day = clock.local_day(starts_at)
     if not linked.window_first_day <= day <= linked.window_last_day:
         raise SelfServiceRefused("Please pick one of the times shown.")
     series = linked.series

@@ -21,10 +21,11 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from clinic.clock import local_datetime, local_day
 from treatments.rules import format_long_date
 
 SLOT_STEP_MINUTES = 15
@@ -170,22 +171,9 @@ class Slot:
     room_ids: tuple[int, ...]
 
 
-def local_moment(day: date, wall: time, tz: ZoneInfo) -> datetime | None:
-    """The aware UTC moment of a wall-clock time on a day, or ``None`` if it does not exist.
-
-    Times skipped by a spring-forward change do not exist; a repeated autumn hour takes its
-    first occurrence.
-    """
-    local = datetime.combine(day, wall, tzinfo=tz)
-    moment = local.astimezone(UTC)
-    if moment.astimezone(tz).replace(tzinfo=None) != local.replace(tzinfo=None):
-        return None
-    return moment
-
-
 def _span(day: date, start: time, end: time, tz: ZoneInfo) -> Interval | None:
-    start_at = local_moment(day, start, tz)
-    end_at = local_moment(day, end, tz)
+    start_at = local_datetime(day, start, tz)
+    end_at = local_datetime(day, end, tz)
     if start_at is None or end_at is None or end_at <= start_at:
         return None
     return Interval(start_at, end_at)
@@ -280,10 +268,6 @@ def _moment_label(moment: datetime, tz: ZoneInfo) -> str:
     return f"{local:%d %b %Y %H:%M}"
 
 
-def local_day(moment: datetime, tz: ZoneInfo) -> date:
-    return moment.astimezone(tz).date()
-
-
 def _free_rooms(
     occupied: Interval, rooms: Sequence[RoomDiary], busy: Mapping[int, _Busy]
 ) -> list[int]:
@@ -347,7 +331,7 @@ def _grid_starts(day: date, tz: ZoneInfo, step_minutes: int) -> tuple[datetime, 
     """Cached: a fortnight's search asks for the same days' grids on every request."""
     starts = []
     for minute in range(0, 24 * 60, step_minutes):
-        moment = local_moment(day, time(minute // 60, minute % 60), tz)
+        moment = local_datetime(day, time(minute // 60, minute % 60), tz)
         if moment is not None:
             starts.append(moment)
     return tuple(starts)

@@ -9,9 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -25,18 +23,11 @@ from django.views.decorators.http import require_POST
 from bookings import calendar_cache, forms, selectors, services
 from bookings import rules as booking_rules
 from bookings.models import ACTIVE_STATUSES, Appointment, AppointmentStatus
+from clinic.clock import clinic_tz, today
 from clinic.models import Patient, Practitioner
 from clinic.roles import Role, can_see_clinical, has_role, role_required
 from treatments import rules as treatment_rules
 from treatments.models import TreatmentSeries
-
-
-def clinic_tz() -> ZoneInfo:
-    return ZoneInfo(settings.CLINIC_TIME_ZONE)
-
-
-def today() -> dt.date:
-    return timezone.now().astimezone(clinic_tz()).date()
 
 
 def _date_param(value: str | None, default: dt.date) -> dt.date:

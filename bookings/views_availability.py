@@ -12,11 +12,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from bookings import forms, selectors
+from bookings import forms
 from bookings.models import ApiToken, BookingSettings, TimeOff, WorkingHours
 from bookings.rules import BookingError
 from bookings.services import availability as availability_services
 from bookings.services import tokens as token_services
+from clinic import clock
 from clinic.models import ClinicClosure, OpeningHours, Practitioner, Room, Weekday
 from clinic.roles import Role, role_required
 
@@ -25,7 +26,7 @@ manager_only = role_required(Role.MANAGER)
 
 @manager_only
 def availability_overview(request: HttpRequest) -> HttpResponse:
-    today = timezone.now().astimezone(selectors.clinic_tz()).date()
+    today = clock.today()
     practitioners = list(
         Practitioner.objects.order_by("-is_active", "display_name").prefetch_related(
             "working_hours"
@@ -80,7 +81,7 @@ def opening_hours_edit(request: HttpRequest) -> HttpResponse:
 
 @manager_only
 def closures(request: HttpRequest) -> HttpResponse:
-    tz = selectors.clinic_tz()
+    tz = clock.clinic_tz()
     if request.method == "POST":
         form = forms.ClosureForm(request.POST)
         if form.is_valid():
@@ -101,7 +102,7 @@ def closures(request: HttpRequest) -> HttpResponse:
                 return redirect("bookings:closures")
     else:
         form = forms.ClosureForm()
-    today = timezone.now().astimezone(tz).date()
+    today = clock.today()
     page = Paginator(ClinicClosure.objects.filter(date__gte=today).order_by("date"), 20).get_page(
         request.GET.get("page")
     )

@@ -277,11 +277,9 @@ def report_entries(
 ) -> models.QuerySet[AuditEntry]:
     """The audit report's rows, newest first; dates are clinic-local calendar days."""
     import datetime as dt
-    from zoneinfo import ZoneInfo
 
-    from django.conf import settings
+    from clinic import clock
 
-    zone = ZoneInfo(settings.CLINIC_TIME_ZONE)
     entries = AuditEntry.objects.order_by("-seq")
     if patient_id is not None:
         entries = entries.filter(patient_id=patient_id)
@@ -290,8 +288,7 @@ def report_entries(
     if action:
         entries = entries.filter(action=action)
     if date_from is not None:
-        entries = entries.filter(at__gte=dt.datetime.combine(date_from, dt.time.min, zone))
+        entries = entries.filter(at__gte=clock.start_of_day(date_from))
     if date_to is not None:
-        next_day = date_to + dt.timedelta(days=1)
-        entries = entries.filter(at__lt=dt.datetime.combine(next_day, dt.time.min, zone))
+        entries = entries.filter(at__lt=clock.start_of_day(date_to + dt.timedelta(days=1)))
     return entries

@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db.models import Q, QuerySet
 
+from clinic import clock
 from clinic.models import OutboundMessage, normalise_for_search
 
 # The rendered bodies can be long; list pages never need them.
 LIST_DEFERRED = ("body_text", "body_html", "attachments", "headers")
-
-
-def _day_start(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time.min, tzinfo=ZoneInfo(settings.CLINIC_TIME_ZONE))
 
 
 def outbox_messages(
@@ -44,7 +39,7 @@ def outbox_messages(
                 name_match &= Q(patient__search_text__contains=word)
             messages = messages.filter(condition | name_match)
     if date_from:
-        messages = messages.filter(due_at__gte=_day_start(date_from))
+        messages = messages.filter(due_at__gte=clock.start_of_day(date_from))
     if date_to:
-        messages = messages.filter(due_at__lt=_day_start(date_to + dt.timedelta(days=1)))
+        messages = messages.filter(due_at__lt=clock.start_of_day(date_to + dt.timedelta(days=1)))
     return messages.order_by("-due_at", "-id")

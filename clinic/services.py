@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, fields
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.utils import timezone
 
-from clinic import audit
+from clinic import audit, clock
 from clinic.models import AuditAction, Patient, PreferredContact
 from clinic.phones import InvalidPhoneNumber, can_receive_texts, normalise_phone
 
@@ -70,10 +68,6 @@ class PatientDetails:
 
 
 DETAIL_FIELDS = tuple(field.name for field in fields(PatientDetails))
-
-
-def clinic_today() -> dt.date:
-    return timezone.now().astimezone(ZoneInfo(settings.CLINIC_TIME_ZONE)).date()
 
 
 def date_of_birth_problem(born: dt.date, *, today: dt.date) -> str:
@@ -155,7 +149,7 @@ def patient_create(*, details: PatientDetails, today: dt.date | None = None) -> 
     Possible duplicates are the caller's business (``selectors.possible_duplicates``): staff
     may knowingly register two people with the same name and birthday.
     """
-    clean = normalise_details(details, today=today or clinic_today())
+    clean = normalise_details(details, today=today or clock.today())
     patient = Patient()
     _apply(patient, clean)
     patient.save()
@@ -173,7 +167,7 @@ def patient_update(
     services set while the form was open is never overwritten with a stale value.
     """
     _refuse_erased(patient)
-    clean = normalise_details(details, today=today or clinic_today())
+    clean = normalise_details(details, today=today or clock.today())
     before = audit.snapshot(patient, list(DETAIL_FIELDS))
     _apply(patient, clean)
     patient.save(update_fields=[*DETAIL_FIELDS, "search_text", "updated_at"])

@@ -26,10 +26,8 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
-
+from clinic import clock
 from clinic.models import Patient
 from clinic.roles import can_see_clinical
 
@@ -59,7 +57,7 @@ class TimelineEntry:
 
     @property
     def local_at(self) -> dt.datetime:
-        return self.at.astimezone(ZoneInfo(settings.CLINIC_TIME_ZONE))
+        return clock.localtime(self.at)
 
     def redacted(self) -> TimelineEntry:
         """What a receptionist sees of a clinical entry: the title and when."""
@@ -99,7 +97,7 @@ def unregister(name: str) -> None:
 
 def at_local_date(day: dt.date) -> dt.datetime:
     """Local midnight of a clinic day, for entries that only have a date."""
-    return dt.datetime.combine(day, dt.time.min, tzinfo=ZoneInfo(settings.CLINIC_TIME_ZONE))
+    return clock.start_of_day(day)
 
 
 def entries_for(patient: Patient, *, user: Any) -> list[TimelineEntry]:

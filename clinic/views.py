@@ -13,7 +13,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from clinic import audit, health, selectors, services, timeline
+from clinic import audit, clock, health, selectors, services, timeline
 from clinic.forms import PatientForm, PatientSearchForm
 from clinic.models import Patient
 from clinic.roles import Role, can_see_clinical, role_required
@@ -48,7 +48,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         page_number=request.GET.get("page"),
         per_page=PATIENTS_PER_PAGE,
     )
-    today = services.clinic_today()
+    today = clock.today()
     rows = [(patient, patient.is_reassessment_due(today)) for patient in page.patients]
     context = {
         "form": form,
@@ -92,7 +92,7 @@ def _patient_form(request: HttpRequest, *, initial: dict[str, Any], **kwargs: An
     return PatientForm(
         request.POST if request.method == "POST" else None,
         initial=initial,
-        today=services.clinic_today(),
+        today=clock.today(),
         **kwargs,
     )
 
@@ -191,7 +191,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "clinic/patient_detail.html",
         {
             "patient": patient,
-            "reassessment_due": patient.is_reassessment_due(services.clinic_today()),
+            "reassessment_due": patient.is_reassessment_due(clock.today()),
             "reassessment_after_months": round(settings.REASSESSMENT_AFTER_DAYS / 30.44),
             "timeline": timeline.entries_for(patient, user=request.user),
             "actions": timeline.actions_for(patient, user=request.user),

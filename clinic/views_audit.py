@@ -6,7 +6,6 @@ import csv
 import json
 from collections.abc import Iterator
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib import messages
@@ -15,7 +14,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from clinic import audit, privacy
+from clinic import audit, clock, privacy
 from clinic.forms_security import AuditFilterForm
 from clinic.models import AuditAction, AuditEntry, Patient
 from clinic.roles import Role, role_required
@@ -98,7 +97,7 @@ def audit_export_csv(request: HttpRequest) -> HttpResponse:
         object_type="clinic.auditentry",
         detail=f"Audit report CSV: {request.GET.urlencode()}"[:300],
     )
-    zone = ZoneInfo(settings.CLINIC_TIME_ZONE)
+    zone = clock.clinic_tz()
     writer = csv.writer(_Echo())
 
     def rows() -> Iterator[str]:

@@ -87,10 +87,11 @@ def treatment_type(name: str = "Crystal microdermabrasion") -> TreatmentType:
 
 def assessment_details(**changes: object) -> Any:
     """A healthy Fitzpatrick II assessment with normal skin, changed as a test needs."""
-    from treatments.services.assessments import AssessmentDetails, clinic_today
+    from clinic import clock
+    from treatments.services.assessments import AssessmentDetails
 
     values: dict[str, object] = {
-        "assessed_on": clinic_today(),
+        "assessed_on": clock.today(),
         "fitzpatrick": 2,
         "skin_type": "normal",
         "concerns": {"dull_rough": "mild"},

@@ -2,8 +2,8 @@
 
 Values in, a value or a :class:`DomainError` out. Nothing here touches the database, the clock
 or settings: callers pass ``today`` in and turn moments into clinic-local calendar dates with
-:func:`local_date` first, so every interval is counted in the days the clinic and its patients
-live by (a DST switch never makes 14 days into 13).
+:func:`clinic.clock.local_day` first, so every interval is counted in the days the clinic and
+its patients live by (a DST switch never makes 14 days into 13).
 """
 
 from __future__ import annotations
@@ -11,10 +11,9 @@ from __future__ import annotations
 import calendar
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from enum import StrEnum
 from types import MappingProxyType
-from zoneinfo import ZoneInfo
 
 from treatments.choices import (
     Concern,
@@ -82,13 +81,6 @@ _MONTH_NAMES = (
     "November",
     "December",
 )
-
-
-def local_date(moment: datetime, tz: ZoneInfo) -> date:
-    """The clinic-local calendar date of an aware moment. Naive datetimes are refused."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"local_date needs an aware datetime, got naive {moment!r}")
-    return moment.astimezone(tz).date()
 
 
 def format_day_month_year(day: date) -> str:

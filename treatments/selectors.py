@@ -20,16 +20,14 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import F, Prefetch, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils import timezone
 
-from clinic import timeline
+from clinic import clock, timeline
 from clinic.models import Patient
 from clinic.roles import can_see_clinical
 from treatments import rules
@@ -43,10 +41,6 @@ from treatments.choices import (
     Suitability,
 )
 from treatments.models import Amendment, SkinAssessment, TreatmentType
-
-
-def clinic_today() -> dt.date:
-    return rules.local_date(timezone.now(), ZoneInfo(settings.CLINIC_TIME_ZONE))
 
 
 def assessment_facts(assessment: SkinAssessment) -> rules.AssessmentFacts:
@@ -117,7 +111,7 @@ def latest_screening(patient: Patient, *, today: dt.date | None = None) -> Lates
         .order_by("-assessed_on", "-id")
         .first()
     )
-    return _latest(assessment, today or clinic_today())
+    return _latest(assessment, today or clock.today())
 
 
 def latest_screenings(
@@ -125,7 +119,7 @@ def latest_screenings(
 ) -> dict[int, LatestScreening]:
     """``{patient_id: LatestScreening}`` for many patients in one query (window function)."""
     ids = {patient if isinstance(patient, int) else patient.pk for patient in patients}
-    today = today or clinic_today()
+    today = today or clock.today()
     found: dict[int, SkinAssessment] = {}
     if ids:
         ranked = (
@@ -305,7 +299,7 @@ def assessment_page(assessment: SkinAssessment, *, today: dt.date | None = None)
         suggested=tuple(suggested_sessions(assessment.concerns)),
         reassessment_due=rules.reassessment_due(
             assessed_on=assessment.assessed_on,
-            today=today or clinic_today(),
+            today=today or clock.today(),
             max_age_days=settings.REASSESSMENT_AFTER_DAYS,
         ),
     )
@@ -363,7 +357,7 @@ def assessment_timeline_entries(patient: Patient) -> list[timeline.TimelineEntry
         state = "" if assessment.signed_at else " (draft, not signed)"
         verdict = Suitability(assessment.outcome).label
         signed = (
-            f"signed {rules.format_day_month_year(rules.local_date(assessment.signed_at, _zone()))}"
+            f"signed {rules.format_day_month_year(clock.local_day(assessment.signed_at))}"
             if assessment.signed_at
             else "not signed yet"
         )
@@ -405,7 +399,3 @@ def assessment_actions(patient: Patient, user: Any) -> list[timeline.PatientActi
             order=10,
         )
     ]
-
-
-def _zone() -> ZoneInfo:
-    return ZoneInfo(settings.CLINIC_TIME_ZONE)

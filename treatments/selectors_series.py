@@ -16,16 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
-from django.utils import timezone
 
-from clinic import timeline
+from clinic import clock, timeline
 from clinic.models import Patient, Room
 from clinic.roles import can_see_clinical
 from treatments import rules
@@ -45,20 +42,6 @@ MAINTENANCE_DATES_SHOWN = 3
 OPEN_SERIES_STATUSES = (SeriesStatus.PLANNED, SeriesStatus.ACTIVE)
 
 
-def clinic_zone() -> ZoneInfo:
-    return ZoneInfo(settings.CLINIC_TIME_ZONE)
-
-
-def clinic_today(now: datetime | None = None) -> date:
-    """Today's date in the clinic's time zone."""
-    return rules.local_date(now or timezone.now(), clinic_zone())
-
-
-def local_day(moment: datetime) -> date:
-    """The clinic-local calendar day of a stored (UTC) moment."""
-    return rules.local_date(moment, clinic_zone())
-
-
 # --------------------------------------------------------------------------------------------
 # Screening
 # --------------------------------------------------------------------------------------------
@@ -67,7 +50,7 @@ def local_day(moment: datetime) -> date:
 def current_screening(patient: Patient, *, today: date | None = None) -> rules.Screening | None:
     """The screening of the patient's latest assessment, as the patient's badge shows it
     (``None`` without an assessment). One query."""
-    return latest_screening(patient, today=today or clinic_today()).screening
+    return latest_screening(patient, today=today or clock.today()).screening
 
 
 # --------------------------------------------------------------------------------------------
@@ -133,7 +116,7 @@ def series_next_window(series: TreatmentSeries, *, today: date | None = None) ->
     """
     if series.status == SeriesStatus.STOPPED:
         return None
-    today = today or clinic_today()
+    today = today or clock.today()
     policy = series.treatment_type.spacing_policy
     number = series.completed_sessions + 1
     if series.last_session_on is None:
@@ -191,7 +174,7 @@ def series_progress(series: TreatmentSeries, *, today: date | None = None) -> Se
 
     Proposed dates never lie in the past: a late patient is offered today onwards.
     """
-    today = today or clinic_today()
+    today = today or clock.today()
     policy = series.treatment_type.spacing_policy
     next_session = series_next_window(series, today=today)
     proposed: list[date] = []
@@ -342,7 +325,7 @@ def session_trend(series: TreatmentSeries, sessions: Sequence[TreatmentSession])
     Parameters come in the treatment type's order; values logged under a name the catalogue
     no longer has still show, under their stored name, so nothing recorded disappears.
     """
-    zone = clinic_zone()
+    zone = clock.clinic_tz()
     specs = _parameter_specs(series)
     known = {spec.name for spec in specs}
     extra = sorted({name for s in sessions for name in s.parameters} - known)
@@ -448,7 +431,7 @@ def series_timeline_entries(patient: Patient) -> list[timeline.TimelineEntry]:
 
     from clinic import timeline
 
-    today = clinic_today()
+    today = clock.today()
     entries = []
     for series in patient_series(patient):
         entries.append(

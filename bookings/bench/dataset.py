@@ -36,7 +36,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -54,6 +53,7 @@ from bookings.models import (
     NoticeTold,
     WorkingHours,
 )
+from clinic import clock
 from clinic.models import (
     MessageKind,
     MessageStatus,
@@ -342,8 +342,8 @@ class ClinicBuilder:
         self.size = size
         self.seed = seed
         self.now = now or timezone.now()
-        self.tz = ZoneInfo(settings.CLINIC_TIME_ZONE)
-        self.today = self.now.astimezone(self.tz).date()
+        self.tz = clock.clinic_tz()
+        self.today = clock.today(self.now)
         self.log = log
         self.diary = Diary()
         self.counts: dict[str, int] = {}
@@ -1036,8 +1036,7 @@ def reset_sequence(model: type[models.Model]) -> None:
 
 def bench_day(*, now: dt.datetime | None = None) -> dt.date:
     """The busy day the calendar scenarios show: the next weekday (tomorrow at the latest)."""
-    tz = ZoneInfo(settings.CLINIC_TIME_ZONE)
-    day = (now or timezone.now()).astimezone(tz).date() + dt.timedelta(days=1)
+    day = clock.today(now) + dt.timedelta(days=1)
     while day.weekday() >= 5:
         day += dt.timedelta(days=1)
     return day

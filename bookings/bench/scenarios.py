@@ -15,7 +15,6 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import caches
 from django.test import Client
@@ -25,6 +24,7 @@ from django.utils import timezone
 from bookings import calendar_cache
 from bookings.bench.dataset import RECEPTIONIST_USERNAME, bench_day
 from bookings.bench.runner import QUERY_SAMPLES, Scenario, ScenarioFailed, ScenarioUnavailable
+from clinic import clock
 from clinic.models import Patient, Practitioner
 from treatments.models import TreatmentType
 
@@ -71,7 +71,7 @@ def make_context() -> Context:
     return Context(
         client=client,
         now=now,
-        tz=ZoneInfo(settings.CLINIC_TIME_ZONE),
+        tz=clock.clinic_tz(),
         day=bench_day(now=now),
         practitioner=Practitioner.objects.filter(is_active=True).order_by("display_name").first(),
         treatment_type=TreatmentType.objects.filter(is_active=True).order_by("id").first(),

@@ -38,7 +38,7 @@ from bookings.rules import (
     SlotUnavailable,
     SuitabilityOverrideRequired,
 )
-from clinic import audit
+from clinic import audit, clock
 from clinic.models import AuditAction, Patient, Practitioner, Room
 from clinic.roles import Role, has_role
 from treatments import rules as treatment_rules
@@ -194,7 +194,7 @@ def _place(
         if room.pk not in {candidate.pk for candidate in capable}:
             raise SlotUnavailable(f"{room} cannot host {treatment_type}.")
         capable = [room]
-    day = slots.local_day(starts_at, selectors.clinic_tz())
+    day = clock.local_day(starts_at)
     loaded = selectors.availability(
         treatment_type=treatment_type,
         first_day=day,
@@ -255,7 +255,7 @@ def _check_series(
             "or done."
         )
     previous_on, next_on = booking_rules.neighbours(sessions=state.sessions, number=number)
-    proposed_on = treatment_rules.local_date(starts_at, selectors.clinic_tz())
+    proposed_on = clock.local_day(starts_at)
     if next_on is None:
         check = treatment_rules.check_session_spacing(
             previous_on=previous_on,
@@ -624,10 +624,6 @@ def appointment_cancel(
     )
 
 
-def _local_day(moment: datetime) -> Any:
-    return slots.local_day(moment, selectors.clinic_tz())
-
-
 def appointment_check_in(
     *, appointment: Appointment | int, checked_in_by: Any, now: datetime | None = None
 ) -> Appointment:
@@ -635,7 +631,7 @@ def appointment_check_in(
     now = now or timezone.now()
 
     def same_day(locked: Appointment) -> None:
-        if _local_day(locked.starts_at) != _local_day(now):
+        if clock.local_day(locked.starts_at) != clock.today(now):
             raise InvalidTransition(
                 "Patients can be checked in only on the day of the appointment."
             )
@@ -790,7 +786,7 @@ def series_book_remaining(
                         )
                     )
                 except treatment_rules.DomainError as error:
-                    when = slots.local_day(item.starts_at, selectors.clinic_tz())
+                    when = clock.local_day(item.starts_at)
                     raise SeriesPlanError(
                         f"Session on {treatment_rules.format_long_date(when)}: {error.message} "
                         "Nothing was booked.",

@@ -12,6 +12,7 @@ from django.db import transaction
 from bookings.calendar_cache import schedule_changed
 from bookings.models import ACTIVE_STATUSES, Appointment, BookingSettings, TimeOff, WorkingHours
 from bookings.rules import BookingError
+from clinic import clock
 from clinic.models import ClinicClosure, Practitioner, Room
 from treatments.models import TreatmentType
 
@@ -68,8 +69,7 @@ def closure_add(*, date: dt.date, reason: str, tz: Any) -> tuple[ClinicClosure, 
     if ClinicClosure.objects.filter(date=date).exists():
         raise BookingError(f"The clinic is already closed on {date:%d %b %Y}.")
     closure = ClinicClosure.objects.create(date=date, reason=reason.strip())
-    starts = dt.datetime.combine(date, dt.time(0), tzinfo=tz)
-    ends = dt.datetime.combine(date + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
+    starts, ends = clock.day_bounds(date, date, tz)
     return closure, _clashing(None, starts, ends).count()
 
 

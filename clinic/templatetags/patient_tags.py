@@ -7,8 +7,8 @@ import datetime as dt
 from django import template
 from django.conf import settings
 
+from clinic import clock
 from clinic.phones import format_phone
-from clinic.services import clinic_today
 
 register = template.Library()
 
@@ -24,5 +24,5 @@ def age(born: dt.date | None) -> int | str:
     """Whole years old today, in the clinic's time zone."""
     if not born:
         return ""
-    today = clinic_today()
+    today = clock.today()
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))

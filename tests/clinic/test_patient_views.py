@@ -13,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from clinic import clock
 from clinic.models import Patient
-from clinic.services import clinic_today
 from tests.factories import PatientFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -300,7 +300,7 @@ def test_an_unknown_status_filter_falls_back_to_active_patients(receptionist: An
 
 
 def test_the_list_shows_the_suitability_badge_and_reassessment_due(receptionist: Any):
-    today = clinic_today()
+    today = clock.today()
     PatientFactory(
         family_name="Recent",
         suitability="not_suitable",

@@ -12,9 +12,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from clinic import clock
 from tests.factories import PractitionerFactory, UserFactory, record_assessment
 from treatments.models import Amendment, SkinAssessment
-from treatments.services.assessments import clinic_today
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +27,7 @@ def signed_in(user: Any) -> Client:
 
 def assessment_form(**changes: Any) -> dict[str, Any]:
     values: dict[str, Any] = {
-        "assessed_on": clinic_today().isoformat(),
+        "assessed_on": clock.today().isoformat(),
         "fitzpatrick": "2",
         "skin_type": "normal",
         "scar_type": "none",
@@ -386,7 +386,7 @@ def test_an_old_assessment_shows_reassessment_due_on_the_patient_page(
     patient: Any, practitioner: Any, receptionist: Any
 ):
     record_assessment(
-        patient, practitioner.user, assessed_on=clinic_today() - dt.timedelta(days=200)
+        patient, practitioner.user, assessed_on=clock.today() - dt.timedelta(days=200)
     )
 
     html = patient_page(receptionist, patient)
@@ -428,7 +428,7 @@ def test_the_patient_page_costs_the_same_queries_with_one_or_many_assessments(
         client.get(url)
     for days in range(1, 6):
         record_assessment(
-            patient, practitioner.user, assessed_on=clinic_today() - dt.timedelta(days=days)
+            patient, practitioner.user, assessed_on=clock.today() - dt.timedelta(days=days)
         )
     with CaptureQueriesContext(connection) as six:
         response = client.get(url)

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from clinic.clock import local_day
 from treatments.choices import Contraindication as C
 from treatments.choices import ScarType, SkinType, Suitability
 from treatments.rules import (
@@ -29,7 +30,6 @@ from treatments.rules import (
     expected_duration_minutes,
     format_long_date,
     is_overdue,
-    local_date,
     maintenance_schedule,
     next_session_window,
     propose_remaining_dates,
@@ -609,7 +609,7 @@ def test_a_reason_given_when_no_override_is_needed_changes_nothing() -> None:
 def test_allows_session_14_local_days_later_across_spring_dst(
     previous_at: datetime, proposed_at: datetime, utc_gap: timedelta
 ) -> None:
-    previous_on, proposed_on = local_date(previous_at, LONDON), local_date(proposed_at, LONDON)
+    previous_on, proposed_on = local_day(previous_at, LONDON), local_day(proposed_at, LONDON)
 
     # Aware datetimes in the same zone subtract as wall-clock times; UTC shows the real gap.
     assert proposed_at.astimezone(UTC) - previous_at.astimezone(UTC) == utc_gap  # < 14 days...
@@ -629,7 +629,7 @@ def test_allows_session_14_local_days_later_across_spring_dst(
 def test_allows_session_14_local_days_later_across_autumn_dst(
     previous_at: datetime, proposed_at: datetime, utc_gap: timedelta
 ) -> None:
-    previous_on, proposed_on = local_date(previous_at, LONDON), local_date(proposed_at, LONDON)
+    previous_on, proposed_on = local_day(previous_at, LONDON), local_day(proposed_at, LONDON)
 
     assert proposed_at.astimezone(UTC) - previous_at.astimezone(UTC) == utc_gap
     assert (proposed_on - previous_on).days == 14
@@ -651,40 +651,10 @@ def test_refuses_session_13_local_days_later_across_dst(
 ) -> None:
     with pytest.raises(SpacingViolation, match=earliest):
         check_session_spacing(
-            previous_on=local_date(previous_at, LONDON),
-            proposed_on=local_date(proposed_at, LONDON),
+            previous_on=local_day(previous_at, LONDON),
+            proposed_on=local_day(proposed_at, LONDON),
             policy=POLICY,
         )
-
-
-@pytest.mark.parametrize(
-    ("moment", "day"),
-    [
-        (datetime(2026, 7, 1, 23, 30, tzinfo=UTC), date(2026, 7, 2)),
-        (datetime(2026, 12, 1, 23, 30, tzinfo=UTC), date(2026, 12, 1)),
-        (datetime(2026, 3, 29, 0, 59, tzinfo=UTC), date(2026, 3, 29)),
-        (datetime(2026, 3, 28, 23, 59, tzinfo=UTC), date(2026, 3, 28)),
-        (datetime(2026, 10, 25, 0, 30, tzinfo=UTC), date(2026, 10, 25)),
-        (datetime(2026, 10, 24, 23, 30, tzinfo=UTC), date(2026, 10, 25)),
-        (datetime(2026, 3, 31, 20, 0, tzinfo=ZoneInfo("America/New_York")), date(2026, 4, 1)),
-    ],
-    ids=[
-        "bst-late",
-        "gmt-late",
-        "spring-switch",
-        "spring-eve",
-        "autumn-switch",
-        "autumn-eve",
-        "ny",
-    ],
-)
-def test_local_date_is_the_clinics_calendar_day(moment: datetime, day: date) -> None:
-    assert local_date(moment, LONDON) == day
-
-
-def test_local_date_refuses_a_naive_datetime() -> None:
-    with pytest.raises(ValueError, match="aware datetime"):
-        local_date(datetime(2026, 3, 20, 10), LONDON)  # noqa: DTZ001 - the naive input is the point
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
+from clinic.clock import local_day
 from treatments.models import AftercareNote, TreatmentSeries, TreatmentSession
 from treatments.parameters import clean_parameters
-from treatments.selectors_series import local_day
 
 pytestmark = pytest.mark.django_db
 

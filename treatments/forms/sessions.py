@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from crispy_forms.bootstrap import InlineCheckboxes, InlineRadios
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Fieldset, Layout, Row, Submit
 from django import forms
-from django.conf import settings
 
+from clinic import clock
 from clinic.models import Practitioner
 from treatments import rules
 from treatments.choices import Redness, TreatedArea
@@ -74,10 +73,6 @@ class ParameterField(forms.Field):
             return clean_value(self.spec, value)
         except rules.DomainError as error:
             raise forms.ValidationError(error.message, code="invalid") from None
-
-
-def _clinic_zone() -> ZoneInfo:
-    return ZoneInfo(settings.CLINIC_TIME_ZONE)
 
 
 class SessionForm(forms.Form):
@@ -208,7 +203,7 @@ class SessionForm(forms.Form):
         cleaned = super().clean()
         day, time = cleaned.get("performed_on"), cleaned.get("performed_time")
         if day is not None and time is not None:
-            cleaned["performed_at"] = dt.datetime.combine(day, time, tzinfo=_clinic_zone())
+            cleaned["performed_at"] = dt.datetime.combine(day, time, tzinfo=clock.clinic_tz())
         return cleaned
 
     def parameter_values(self) -> dict[str, Any]:
@@ -250,7 +245,7 @@ class SessionForm(forms.Form):
 
 def session_initial(session: Any) -> dict[str, Any]:
     """Form values of an existing session (editing a draft, amending a signed one)."""
-    local = session.performed_at.astimezone(_clinic_zone())
+    local = session.performed_at.astimezone(clock.clinic_tz())
     initial = {
         "practitioner": session.practitioner_id,
         "performed_on": local.date(),

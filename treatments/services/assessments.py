@@ -23,14 +23,12 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from clinic import audit
+from clinic import audit, clock
 from clinic.models import AuditAction, Patient, Practitioner
 from clinic.roles import Role, has_role
 from treatments import rules
@@ -112,10 +110,6 @@ class AssessmentDetails:
 
 
 DETAIL_FIELDS = tuple(field.name for field in fields(AssessmentDetails))
-
-
-def clinic_today() -> dt.date:
-    return rules.local_date(timezone.now(), ZoneInfo(settings.CLINIC_TIME_ZONE))
 
 
 def practitioner_of(user: Any) -> Practitioner | None:
@@ -250,7 +244,7 @@ def assessment_record(
         raise AssessmentError(
             f"{patient} is archived. Unarchive the patient before recording an assessment."
         )
-    _check_details(details, patient=patient, today=rules.local_date(now, _zone()))
+    _check_details(details, patient=patient, today=clock.today(now))
     screening = screen(details)
     assessment = SkinAssessment(
         patient=patient,
@@ -285,7 +279,7 @@ def assessment_update_draft(
     if assessment.signed_at is not None:
         raise AlreadySigned("This assessment is already signed: amend it instead, with a reason.")
     _require_author(assessment, user, "edit")
-    _check_details(details, patient=patient, today=rules.local_date(now, _zone()))
+    _check_details(details, patient=patient, today=clock.today(now))
     screening = screen(details)
     before = audit.snapshot(assessment)
     for name, value in details.stored().items():
@@ -316,7 +310,8 @@ def assessment_sign(
     assessment = SkinAssessment.objects.select_for_update().get(pk=assessment.pk)
     if assessment.signed_at is not None:
         raise AlreadySigned(
-            f"This assessment was already signed on {_local(assessment.signed_at):%d %b %Y}."
+            "This assessment was already signed on "
+            f"{clock.localtime(assessment.signed_at):%d %b %Y}."
         )
     _require_author(assessment, user, "sign")
     _sign(assessment, user=user, now=now or timezone.now())
@@ -355,7 +350,7 @@ def assessment_amend(
     assessment = SkinAssessment.objects.select_for_update().get(pk=assessment.pk)
     if assessment.signed_at is None:
         raise NotSigned("This assessment is a draft: edit it instead of amending it.")
-    _check_details(details, patient=patient, today=rules.local_date(now, _zone()))
+    _check_details(details, patient=patient, today=clock.today(now))
     before = AssessmentDetails.of(assessment).stored()
     after = details.stored()
     changes = {
@@ -393,11 +388,3 @@ def assessment_amend(
     )
     _refresh_patient_badge(patient)
     return amendment
-
-
-def _zone() -> ZoneInfo:
-    return ZoneInfo(settings.CLINIC_TIME_ZONE)
-
-
-def _local(moment: dt.datetime) -> dt.datetime:
-    return moment.astimezone(_zone())

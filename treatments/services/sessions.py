@@ -9,7 +9,7 @@ moves the series on. After that only :func:`session_amend` changes it, writing a
 :class:`~treatments.models.Amendment` with who, when, why and the before/after values; the
 database refuses any other update of a signed row (see :mod:`treatments.guards`).
 
-Spacing is measured in clinic-local calendar days (:func:`treatments.rules.local_date`):
+Spacing is measured in clinic-local calendar days (:func:`clinic.clock.local_day`):
 a session inside the treatment type's minimum interval is refused with the earliest allowed
 date, unless a practitioner records an override reason; a later one is flagged overdue.
 """
@@ -22,7 +22,7 @@ from typing import Any
 
 from django.db import transaction
 
-from clinic import audit
+from clinic import audit, clock
 from clinic.models import AuditAction, Practitioner
 from clinic.roles import Role, has_role
 from treatments import rules
@@ -35,7 +35,6 @@ from treatments.models import (
     TreatmentSession,
 )
 from treatments.parameters import ParameterError, SchemaError, clean_parameters
-from treatments.selectors_series import clinic_zone, local_day
 
 MIN_DURATION_MINUTES = 5
 MAX_DURATION_MINUTES = 240
@@ -118,9 +117,9 @@ def _clean_record(
     performed_at = record.performed_at
     if performed_at.tzinfo is None:
         errors["performed_at"] = "Enter the date and time of the session."
-    elif local_day(performed_at) > today:
+    elif clock.local_day(performed_at) > today:
         errors["performed_at"] = (
-            f"{rules.format_long_date(local_day(performed_at))} is in the future: log a "
+            f"{rules.format_long_date(clock.local_day(performed_at))} is in the future: log a "
             "session on or after the day it happens."
         )
     areas = list(dict.fromkeys(record.areas))
@@ -181,8 +180,8 @@ def _check_spacing_after(
     by: Any,
 ) -> rules.SpacingCheck:
     check = rules.check_session_spacing(
-        previous_on=local_day(previous.performed_at) if previous else None,
-        proposed_on=local_day(performed_at),
+        previous_on=clock.local_day(previous.performed_at) if previous else None,
+        proposed_on=clock.local_day(performed_at),
         policy=_spacing_policy(series),
         override_reason=override_reason,
         override_by_practitioner=has_role(by, Role.PRACTITIONER),
@@ -260,7 +259,7 @@ def session_log(
         )
     previous = series.sessions.order_by("-number").first()
     number = previous.number + 1 if previous else 1
-    today = rules.local_date(now, clinic_zone())
+    today = clock.today(now)
     values = _clean_record(record, series=series, today=today)
     is_maintenance = number > series.planned_sessions or series.status in (
         SeriesStatus.COMPLETED,
@@ -315,7 +314,7 @@ def session_update_draft(
     values = _clean_record(
         record,
         series=series,
-        today=rules.local_date(now, clinic_zone()),
+        today=clock.today(now),
         allow_inactive_practitioner_id=session.practitioner_id,
     )
     spacing = _check_spacing_after(
@@ -378,7 +377,7 @@ def _refresh_series_after_signing(series: TreatmentSeries, session: TreatmentSes
     signed = series.sessions.filter(signed_at__isnull=False)
     series.completed_sessions = signed.count()
     latest = signed.order_by("-performed_at").values_list("performed_at", flat=True).first()
-    series.last_session_on = local_day(latest) if latest else None
+    series.last_session_on = clock.local_day(latest) if latest else None
     if session.is_maintenance:
         series.status = SeriesStatus.MAINTENANCE
     elif series.completed_sessions >= series.planned_sessions:
@@ -433,7 +432,7 @@ def _as_record_value(name: str, value: Any) -> Any:
     if name == "practitioner":
         return str(value)
     if name == "performed_at":
-        return value.astimezone(clinic_zone()).isoformat(timespec="minutes")
+        return value.astimezone(clock.clinic_tz()).isoformat(timespec="minutes")
     return value
 
 
@@ -462,7 +461,7 @@ def session_amend(
     values = _clean_record(
         record,
         series=series,
-        today=rules.local_date(now, clinic_zone()),
+        today=clock.today(now),
         allow_inactive_practitioner_id=session.practitioner_id,
     )
     changes: dict[str, dict[str, Any]] = {}
@@ -482,9 +481,9 @@ def session_amend(
         previous = neighbours.filter(number__lt=session.number).order_by("-number").first()
         following = neighbours.filter(number__gt=session.number).order_by("number").first()
         spacing = rules.check_neighbour_spacing(
-            previous_on=local_day(previous.performed_at) if previous else None,
-            proposed_on=local_day(values["performed_at"]),
-            next_on=local_day(following.performed_at) if following else None,
+            previous_on=clock.local_day(previous.performed_at) if previous else None,
+            proposed_on=clock.local_day(values["performed_at"]),
+            next_on=clock.local_day(following.performed_at) if following else None,
             policy=_spacing_policy(series),
             override_reason=spacing_override_reason,
             override_by_practitioner=has_role(by, Role.PRACTITIONER),
@@ -531,5 +530,5 @@ def _refresh_series_after_signing_dates(series: TreatmentSeries) -> None:
         .values_list("performed_at", flat=True)
         .first()
     )
-    series.last_session_on = local_day(latest) if latest else None
+    series.last_session_on = clock.local_day(latest) if latest else None
     series.save(update_fields=["last_session_on"])

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from clinic import audit
+from clinic import audit, clock
 from clinic.models import Patient
 from clinic.roles import CLINICAL_ROLES, role_required
 from treatments import selectors
@@ -50,7 +50,7 @@ def _not_allowed_page(
 def assessment_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=patient_pk)
     practitioner = services.practitioner_of(request.user)
-    today = services.clinic_today()
+    today = clock.today()
     if practitioner is None:
         return _not_allowed_page(
             request,
@@ -145,7 +145,7 @@ def assessment_update(request: HttpRequest, pk: int) -> HttpResponse:
     form = AssessmentForm(
         request.POST or None,
         patient=assessment.patient,
-        today=services.clinic_today(),
+        today=clock.today(),
         initial=AssessmentForm.initial_from(services.AssessmentDetails.of(assessment)),
         cancel_url=_detail_url(assessment),
     )
@@ -194,7 +194,7 @@ def assessment_amend(request: HttpRequest, pk: int) -> HttpResponse:
     form = AmendmentForm(
         request.POST or None,
         patient=assessment.patient,
-        today=services.clinic_today(),
+        today=clock.today(),
         initial=AssessmentForm.initial_from(services.AssessmentDetails.of(assessment)),
         cancel_url=_detail_url(assessment),
     )

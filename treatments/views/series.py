@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from clinic import audit
+from clinic import audit, clock
 from clinic.models import Patient
 from clinic.roles import CLINICAL_ROLES, Role, can_see_clinical, has_role, role_required
 from treatments import rules
@@ -21,7 +21,6 @@ from treatments.forms.series import SeriesPlanForm, SeriesStopForm, SeriesUpdate
 from treatments.models import TreatmentSeries, TreatmentType
 from treatments.selectors_series import (
     NextStatus,
-    clinic_today,
     current_screening,
     series_list,
     series_page,
@@ -52,7 +51,7 @@ def series_index(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in SeriesStatus.values:
         status = ""
-    today = clinic_today()
+    today = clock.today()
     page = paginate(request, series_list(status=status or None))
     rows = [(series, series_progress(series, today=today)) for series in page.object_list]
     return render(
@@ -76,7 +75,7 @@ def _add_error(form: object, error: SeriesError) -> None:
 @role_required(*CLINICAL_ROLES)
 def series_plan_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=patient_id)
-    today = clinic_today()
+    today = clock.today()
     context = planning_context(patient=patient, today=today)
     types = list(TreatmentType.objects.filter(is_active=True).order_by("name"))
     suggestions = {
@@ -144,7 +143,7 @@ def series_plan_view(request: HttpRequest, patient_id: int) -> HttpResponse:
 @role_required()
 def series_detail(request: HttpRequest, series_id: int) -> HttpResponse:
     series = _get_series(series_id)
-    today = clinic_today()
+    today = clock.today()
     clinical = can_see_clinical(request.user)
     sessions = series_sessions(series)
     context = {
@@ -181,7 +180,7 @@ def series_update(request: HttpRequest, series_id: int) -> HttpResponse:
     if series.status in (SeriesStatus.STOPPED, SeriesStatus.MAINTENANCE):
         messages.info(request, "A stopped or maintenance series cannot be re-planned.")
         return redirect("treatments:series_detail", series.pk)
-    today = clinic_today()
+    today = clock.today()
     assessed = dict(series.assessment.concerns) if series.assessment else {}
     start_locked = series.completed_sessions > 0 or series.sessions.exists()
     kwargs = {"assessed_concerns": assessed, "start_locked": start_locked}
@@ -246,7 +245,7 @@ def series_maintenance(request: HttpRequest, series_id: int) -> HttpResponse:
     except SeriesError as error:
         messages.error(request, error.message)
     else:
-        first = series_progress(series, today=clinic_today()).maintenance_dates[:1]
+        first = series_progress(series, today=clock.today()).maintenance_dates[:1]
         when = f" The first is due around {rules.format_long_date(first[0])}." if first else ""
         messages.success(request, f"Maintenance started.{when}")
     return redirect("treatments:series_detail", series.pk)

@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from clinic import audit
+from clinic import audit, clock
 from clinic.roles import CLINICAL_ROLES, Role, has_role, role_required
 from treatments import rules
 from treatments.choices import Redness, SeriesStatus, Suitability, TreatedArea
@@ -26,8 +26,6 @@ from treatments.forms.sessions import (
 )
 from treatments.models import TreatmentSeries, TreatmentSession
 from treatments.selectors_series import (
-    clinic_today,
-    clinic_zone,
     current_screening,
     draft_session,
     series_page,
@@ -93,7 +91,7 @@ def _apply_refusal(form: SessionForm, error: rules.DomainError) -> None:
 
 def _clinical_context(series: TreatmentSeries) -> dict[str, Any]:
     """What a practitioner needs in view while logging: screening advice and the window."""
-    today = clinic_today()
+    today = clock.today()
     screening = current_screening(series.patient, today=today)
     return {
         "series": series,
@@ -174,7 +172,7 @@ def session_log_view(request: HttpRequest, series_id: int) -> HttpResponse:
     else:
         # From an appointment: its time and practitioner; otherwise now and the signed-in one.
         local_now = (appointment.starts_at if appointment else timezone.now()).astimezone(
-            clinic_zone()
+            clock.clinic_tz()
         )
         practitioner = appointment.practitioner if appointment else own_practitioner(request.user)
         treatment_type = series.treatment_type
@@ -411,9 +409,7 @@ def aftercare_detail(request: HttpRequest, session_id: int) -> HttpResponse:
             "note": note,
             "session": session,
             "series": series,
-            "performed_on": rules.format_long_date(
-                rules.local_date(session.performed_at, clinic_zone())
-            ),
-            "progress": series_progress(series, today=clinic_today()),
+            "performed_on": rules.format_long_date(clock.local_day(session.performed_at)),
+            "progress": series_progress(series, today=clock.today()),
         },
     )

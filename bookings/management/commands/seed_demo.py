@@ -28,6 +28,7 @@ from bookings.models import (
     TimeOff,
     WorkingHours,
 )
+from clinic import clock
 from clinic.models import (
     ClinicClosure,
     OpeningHours,
@@ -149,9 +150,9 @@ class Command(BaseCommand):
     # -- the clinic -------------------------------------------------------------------
     def _clinic(self, users: dict[str, Any]) -> None:
         rng = random.Random(20261121)
-        tz = ZoneInfo(settings.CLINIC_TIME_ZONE)
+        tz = clock.clinic_tz()
         now = timezone.now()
-        today = rules.local_date(now, tz)
+        today = clock.today(now)
 
         practitioners = []
         for name, title, colour, username in PRACTITIONERS:
