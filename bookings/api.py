@@ -37,6 +37,7 @@ from bookings.rules import search_range_for_window
 from bookings.services import tokens
 from clinic import audit, clock
 from clinic import services as clinic_services
+from clinic.errors import BAD_INPUT, DomainError
 from clinic.models import Patient, Practitioner, PreferredContact, Room
 from clinic.roles import CLINICAL_ROLES, Role, has_role, user_roles
 from clinic.selectors import parse_patient_query, patient_list
@@ -64,29 +65,24 @@ api = NinjaAPI(
 )
 
 
-class BadInput(Exception):
-    """Input that passed the schema but makes no sense (400)."""
+class BadInput(DomainError):
+    """Input that passed the schema but makes no sense (400, ``errors`` by field)."""
+
+    code = "bad_input"
+    http_status = BAD_INPUT
+    data_fields = ("errors",)
 
     def __init__(self, message: str, *, errors: dict[str, list[str]] | None = None) -> None:
         super().__init__(message)
-        self.message = message
         self.errors = errors or {}
 
 
-@api.exception_handler(services.DomainError)
-def domain_error(request: HttpRequest, error: services.DomainError) -> Any:
-    earliest = getattr(error, "earliest", None)
-    body: dict[str, Any] = {"detail": error.message}
-    if isinstance(earliest, dt.date):
-        body["earliest"] = earliest.isoformat()
-    return api.create_response(request, body, status=409)
-
-
-@api.exception_handler(BadInput)
-def bad_input(request: HttpRequest, error: BadInput) -> Any:
-    return api.create_response(
-        request, {"detail": error.message, "errors": error.errors}, status=400
-    )
+@api.exception_handler(DomainError)
+def domain_error(request: HttpRequest, error: DomainError) -> Any:
+    """Every refusal, from any app, answers with its own status and the documented body:
+    ``detail`` in words for people, then the error's data (``earliest``, ``errors``)."""
+    body: dict[str, Any] = {"detail": error.message, **error.data}
+    return api.create_response(request, body, status=error.http_status)
 
 
 def _user(request: HttpRequest) -> Any:
@@ -339,12 +335,9 @@ def patient_search(
 def patient_create(request: HttpRequest, payload: PatientIn):
     """Register a patient (the same checks as the patient form)."""
     user = _user(request)
-    try:
-        patient = clinic_services.patient_create(
-            details=clinic_services.PatientDetails(**payload.dict())
-        )
-    except clinic_services.InvalidPatientDetails as error:
-        raise BadInput(error.message, errors={error.field: [error.message]}) from error
+    patient = clinic_services.patient_create(
+        details=clinic_services.PatientDetails(**payload.dict())
+    )
     patient.refresh_from_db()
     return Status(201, patient_out(patient, clinical=has_role(user, *CLINICAL_ROLES)))
 

@@ -23,21 +23,31 @@ from treatments.rules import (
 class BookingError(DomainError):
     """A booking rule said no; ``message`` is for the person at the desk (HTTP 409)."""
 
+    code = "booking_refused"
+
 
 class SlotUnavailable(BookingError):
     """The time is taken or outside the hours (double booking, break, closure, notice)."""
+
+    code = "slot_unavailable"
 
 
 class SuitabilityOverrideRequired(BookingError):
     """The patient's latest assessment says not suitable and no override is recorded."""
 
+    code = "suitability_override_required"
+
 
 class InvalidTransition(BookingError):
     """The appointment's status does not allow that action (e.g. checking in a cancelled one)."""
 
+    code = "invalid_transition"
+
 
 class SeriesFull(BookingError):
     """Every planned session of the series is already booked or done."""
+
+    code = "series_full"
 
 
 @dataclass(frozen=True, order=True)

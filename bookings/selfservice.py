@@ -301,6 +301,8 @@ PATIENT_MOVE_REASON = "Moved by the patient through the email link"
 class SelfServiceRefused(DomainError):
     """The link cannot do this (any more); ``message`` says what the patient can do instead."""
 
+    code = "self_service_refused"
+
 
 def _require_open(linked: LinkedAppointment) -> Appointment:
     if linked.state != LinkState.OPEN:

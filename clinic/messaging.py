@@ -40,6 +40,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from clinic import emails
+from clinic.errors import DomainError
 from clinic.models import MessageStatus, OutboundMessage, Patient
 
 logger = logging.getLogger(__name__)
@@ -55,12 +56,10 @@ def _loggable(text: str) -> str:
 MAX_RETRY_DELAY = dt.timedelta(hours=1)
 
 
-class MessageNotResendable(Exception):
+class MessageNotResendable(DomainError):
     """Only a failed message can be sent again; ``message`` says why this one cannot."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    code = "message_not_resendable"
 
 
 @dataclass(frozen=True)

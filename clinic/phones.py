@@ -9,18 +9,22 @@ from __future__ import annotations
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
+from clinic.errors import BAD_INPUT, DomainError
+
 # Ofcom keeps 07700 900000-900999 for drama and demonstrations. phonenumbers calls them
 # invalid, but the demo clinic and the tests use them so that no real person's number is
 # ever stored by accident; accept them as mobiles.
 FICTIONAL_PREFIXES = ("+447700900",)
 
 
-class InvalidPhoneNumber(ValueError):
-    """A number that cannot be dialled; ``message`` is written for the person at the desk."""
+class InvalidPhoneNumber(DomainError, ValueError):
+    """A number that cannot be dialled; ``message`` is written for the person at the desk.
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    Still a ``ValueError`` for callers that parse numbers as plain values.
+    """
+
+    code = "invalid_phone_number"
+    http_status = BAD_INPUT
 
 
 def _example(region: str) -> str:

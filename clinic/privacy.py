@@ -30,11 +30,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinic import audit
+from clinic.errors import DomainError
 from clinic.models import AuditAction, AuditEntry, MessageStatus, OutboundMessage, Patient
 
 
-class PrivacyError(Exception):
+class PrivacyError(DomainError):
     """A rights request that cannot be carried out; the message says why."""
+
+    code = "privacy_request_refused"
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 
 from clinic import audit, clock
+from clinic.errors import BAD_INPUT, DomainError
 from clinic.models import AuditAction, Patient, PreferredContact
 from clinic.phones import InvalidPhoneNumber, can_receive_texts, normalise_phone
 
@@ -22,18 +23,24 @@ from clinic.phones import InvalidPhoneNumber, can_receive_texts, normalise_phone
 OLDEST_AGE_YEARS = 120
 
 
-class InvalidPatientDetails(ValueError):
-    """Details a patient record cannot hold. ``field`` names the form field to blame."""
+class InvalidPatientDetails(DomainError, ValueError):
+    """Details a patient record cannot hold. ``field`` names the form field to blame; the API
+    answers 400 with ``errors`` by field, like any bad input."""
+
+    code = "invalid_patient_details"
+    http_status = BAD_INPUT
+    data_fields = ("errors",)
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
-        self.message = message
+        self.errors = {field: [message]}
 
 
-class PatientErased(ValueError):
+class PatientErased(DomainError, ValueError):
     """The patient's identity was erased (GDPR): the record is never filled in again."""
 
+    code = "patient_erased"
     message = (
         "This patient's personal details were erased at their request, so the record can no "
         "longer be edited or brought back to the patient list."

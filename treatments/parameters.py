@@ -23,6 +23,7 @@ from typing import Any
 
 from django.db import models
 
+from clinic.errors import BAD_INPUT
 from treatments.rules import DomainError
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -46,6 +47,9 @@ class SchemaError(DomainError):
     Index ``None`` holds problems of the schema as a whole (duplicate names, too many rows).
     """
 
+    code = "parameter_schema_invalid"
+    http_status = BAD_INPUT
+
     def __init__(self, errors: Mapping[int | None, list[str]]) -> None:
         self.errors = {index: list(messages) for index, messages in errors.items()}
         super().__init__(" ".join(message for messages in errors.values() for message in messages))
@@ -53,6 +57,9 @@ class SchemaError(DomainError):
 
 class ParameterError(DomainError):
     """Logged values that break the schema. ``errors`` maps parameter name -> message."""
+
+    code = "parameters_invalid"
+    http_status = BAD_INPUT
 
     def __init__(self, errors: Mapping[str, str]) -> None:
         self.errors = dict(errors)

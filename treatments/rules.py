@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 from types import MappingProxyType
 
+from clinic.errors import DomainError
 from treatments.choices import (
     Concern,
     Contraindication,
@@ -29,13 +30,8 @@ from treatments.choices import (
 # Domain errors
 # --------------------------------------------------------------------------------------------
 
-
-class DomainError(Exception):
-    """A rule said no. ``message`` is written for the person at the desk."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+# The root, :class:`clinic.errors.DomainError`, is imported above and re-exported: code that
+# imports ``DomainError`` from here catches every app's refusals.
 
 
 class SpacingViolation(DomainError):
@@ -46,6 +42,9 @@ class SpacingViolation(DomainError):
     is ``None`` when it does not apply, or when no day fits between the two neighbours.
     :func:`check_session_spacing` always sets ``earliest``.
     """
+
+    code = "spacing_violation"
+    data_fields = ("earliest",)
 
     def __init__(self, message: str, *, earliest: date | None, latest: date | None = None) -> None:
         super().__init__(message)
@@ -59,6 +58,8 @@ class OverrideNotAllowed(DomainError):
     Only a practitioner may override the minimum, and only with a recorded reason. A blank
     reason is no override at all, so that case surfaces as :class:`SpacingViolation`.
     """
+
+    code = "spacing_override_not_allowed"
 
 
 # --------------------------------------------------------------------------------------------

@@ -733,6 +733,9 @@ class PlannedSession:
 class SeriesPlanError(BookingError):
     """Booking the rest of a series failed at one session; nothing was booked."""
 
+    code = "series_plan_refused"
+    data_fields = ("earliest",)
+
     def __init__(self, message: str, *, index: int, earliest: Any = None) -> None:
         super().__init__(message)
         self.index = index

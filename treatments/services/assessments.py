@@ -29,6 +29,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from clinic import audit, clock
+from clinic.errors import FORBIDDEN
 from clinic.models import AuditAction, Patient, Practitioner
 from clinic.roles import Role, has_role
 from treatments import rules
@@ -39,6 +40,8 @@ from treatments.models import Amendment, SkinAssessment
 class AssessmentError(rules.DomainError):
     """An assessment change the rules refuse. ``field`` names the form field to blame."""
 
+    code = "assessment_refused"
+
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
@@ -47,21 +50,33 @@ class AssessmentError(rules.DomainError):
 class NotAPractitioner(AssessmentError):
     """The user is not linked to an active practitioner, so cannot record or sign."""
 
+    code = "not_a_practitioner"
+    http_status = FORBIDDEN
+
 
 class NotTheAuthor(AssessmentError):
     """Only the practitioner who recorded a draft may edit or sign it."""
+
+    code = "not_the_author"
+    http_status = FORBIDDEN
 
 
 class AlreadySigned(AssessmentError):
     """A signed assessment is only ever amended."""
 
+    code = "already_signed"
+
 
 class NotSigned(AssessmentError):
     """Amendments are for signed assessments; a draft is simply edited."""
 
+    code = "not_signed"
+
 
 class NothingToAmend(AssessmentError):
     """An amendment that changes nothing would be noise in the record."""
+
+    code = "nothing_to_amend"
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
+from clinic.errors import BAD_INPUT
 from clinic.models import Room
 from treatments import rules
 from treatments.choices import Modality
@@ -52,6 +53,9 @@ class CatalogueError(rules.DomainError):
     ``errors`` maps form fields to messages; ``parameter_errors`` maps parameter rows (by
     index, ``None`` for the list as a whole) to messages.
     """
+
+    code = "catalogue_refused"
+    http_status = BAD_INPUT
 
     def __init__(
         self,

@@ -34,6 +34,8 @@ PLAN_AHEAD_DAYS = 366
 class SeriesError(rules.DomainError):
     """A series change the rules refuse. ``field`` names the form field it concerns, if any."""
 
+    code = "series_refused"
+
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
@@ -41,6 +43,8 @@ class SeriesError(rules.DomainError):
 
 class SuitabilityRefused(SeriesError):
     """The latest screening says not suitable and no practitioner recorded an override."""
+
+    code = "suitability_refused"
 
     def __init__(self, message: str, *, screening: rules.Screening) -> None:
         super().__init__(message, field="override_reason")

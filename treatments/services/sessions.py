@@ -62,6 +62,8 @@ class SessionError(rules.DomainError):
     problems use ``parameters.<name>``. ``field`` is set for a single-field problem.
     """
 
+    code = "session_refused"
+
     def __init__(
         self, message: str, *, field: str | None = None, errors: dict[str, str] | None = None
     ) -> None:
