@@ -1,37 +1,30 @@
 """The seam between booking services and patient messages.
 
-Booking services call ``appointment_changed`` (inside ``transaction.on_commit``) after
-every booking, reschedule, cancellation or status change. It records the change for the
-notice sweep in ``bookings.reminders`` (which waits out the grace period and sends one
-notice for the final state) and retires reminders for a time that no longer applies. It
-writes to the database rather than queueing a task, so a broker that is down at booking
-time loses nothing.
+Booking services call ``appointment_changed`` inside their own transaction after every
+booking, reschedule, cancellation or status change. It records the change for the notice
+sweep in ``bookings.reminders`` (which waits out the grace period and sends one notice for the
+final state) and retires reminders for a time that no longer applies. The appointment and its
+notice commit together or not at all: a crash or a database error cannot leave a booking whose
+confirmation is lost, and a notice that cannot be written refuses the booking rather than
+dropping it. It writes to the database rather than queueing a task, so a broker that is down
+at booking time loses nothing.
 """
 
 from __future__ import annotations
-
-import logging
 
 from django.utils import timezone
 
 from bookings import reminders
 
-logger = logging.getLogger(__name__)
-
 EVENTS = ("booked", "rescheduled", "cancelled", "status")
 
 
 def appointment_changed(*, appointment_id: int, event: str) -> None:
-    """``event`` is one of "booked", "rescheduled", "cancelled", "status"."""
+    """``event`` is one of "booked", "rescheduled", "cancelled", "status".
+
+    Call inside the transaction that changed the appointment; errors propagate so that the
+    change rolls back with its notice.
+    """
     if event not in EVENTS:
         raise ValueError(f"Unknown appointment event {event!r}; expected one of {EVENTS}")
-    try:
-        reminders.booking_change_record(
-            appointment_id=appointment_id, event=event, now=timezone.now()
-        )
-    except Exception:  # the booking itself committed; a lost notice is logged, not a 500
-        logger.exception(
-            "Could not record the %s change of appointment %s for its notices",
-            event,
-            appointment_id,
-        )
+    reminders.booking_change_record(appointment_id=appointment_id, event=event, now=timezone.now())

@@ -243,8 +243,9 @@ def _pending_ids(messages: Iterable[OutboundMessage]) -> list[int]:
 def booking_change_record(*, appointment_id: int, event: str, now: dt.datetime) -> None:
     """Note a booking, move or cancellation for the notice sweep, and retire stale reminders.
 
-    Called after the booking transaction committed. Bumping ``version`` with one UPDATE keeps
-    concurrent changes from losing a bump; the notice waits for the grace period of quiet.
+    Called inside the booking's own transaction, so the change and its notice commit together.
+    Bumping ``version`` with one UPDATE keeps concurrent changes from losing a bump; the notice
+    waits for the grace period of quiet.
     """
     appointment = (
         Appointment.objects.filter(pk=appointment_id).only("pk", "status", "starts_at").first()

@@ -8,8 +8,8 @@ holds the database's single write lock), then checks, then writes. On PostgreSQL
 constraints are the last line of defence: their ``IntegrityError`` becomes the same
 :class:`SlotUnavailable` a check would have raised.
 
-Side effects (emails) are scheduled with ``transaction.on_commit`` through
-:func:`bookings.notifications.appointment_changed`.
+Patient notices are recorded in the change's own transaction through
+:func:`bookings.notifications.appointment_changed`; the notice sweep sends them.
 """
 
 from __future__ import annotations
@@ -94,10 +94,9 @@ def _is_practitioner(user: Any) -> bool:
 
 
 def _notify(appointment_id: int, event: str) -> None:
-    transaction.on_commit(
-        lambda: notifications.appointment_changed(appointment_id=appointment_id, event=event),
-        robust=True,
-    )
+    # Inside the change's own transaction: the appointment and its notice commit or roll back
+    # together, so a crash or a database error after the commit cannot lose the confirmation.
+    notifications.appointment_changed(appointment_id=appointment_id, event=event)
 
 
 def _lock(*, practitioner_ids: Sequence[int], patient_id: int) -> None:
