@@ -8,6 +8,12 @@ request argument; Celery tasks and commands name themselves with ``acting_as("..
 Tamper evidence: entries form a hash chain. Each stores ``prev_hash`` and
 ``hash = sha256(prev_hash + canonical JSON of the entry)``, where the entry includes a
 digest of its before/after payload and a gap-free ``seq``. ``verify_chain`` recomputes it.
+
+Writes join the chain at once, under one lock row. Views of records do not: reading a
+record must not queue every request behind that lock, so ``record_view`` inserts the entry
+without ``seq`` or hash, and ``seal_pending`` (a beat task every minute, and before every
+verification) links pending entries into the chain in the order they were written. Until
+then a view entry is in the trail but not yet covered by the chain.
 """
 
 from __future__ import annotations
@@ -192,38 +198,104 @@ def record(
     before_values, after_values = changed_values(before, after)
     if action == AuditAction.CHANGE and not before_values and not after_values:
         return None
-    before_text = canonical_json(before_values) if before_values else ""
-    after_text = canonical_json(after_values) if after_values else ""
-    detail = detail[:300]
-    actor = current_actor()
+    entry = _unchained_entry(
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        patient_id=patient_id,
+        before_text=canonical_json(before_values) if before_values else "",
+        after_text=canonical_json(after_values) if after_values else "",
+        detail=detail,
+    )
     with transaction.atomic(savepoint=False):
         _lock_chain()
-        last = AuditEntry.objects.order_by("-seq").only("seq", "hash").first()
-        entry = AuditEntry(
-            seq=(last.seq + 1) if last else 1,
-            at=timezone.now(),
-            actor_id=actor.user_id,
-            actor_username=actor.username,
-            ip_address=actor.ip_address,
-            user_agent=actor.user_agent,
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id)[:64] if object_id is not None else "",
-            patient_id=patient_id,
-            before=before_text,
-            after=after_text,
-            detail=detail,
-            payload_digest=payload_digest(before=before_text, after=after_text, detail=detail),
-            prev_hash=last.hash if last else GENESIS_HASH,
-        )
+        last = _chain_head()
+        entry.seq = (last.seq + 1) if last else 1
+        entry.prev_hash = last.hash if last else GENESIS_HASH
         entry.hash = entry_hash(entry)
         entry.save(force_insert=True)
     return entry
 
 
+def _unchained_entry(
+    *,
+    action: str,
+    object_type: str,
+    object_id: Any,
+    patient_id: int | None,
+    before_text: str,
+    after_text: str,
+    detail: str,
+) -> AuditEntry:
+    detail = detail[:300]
+    actor = current_actor()
+    return AuditEntry(
+        at=timezone.now(),
+        actor_id=actor.user_id,
+        actor_username=actor.username,
+        ip_address=actor.ip_address,
+        user_agent=actor.user_agent,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id)[:64] if object_id is not None else "",
+        patient_id=patient_id,
+        before=before_text,
+        after=after_text,
+        detail=detail,
+        payload_digest=payload_digest(before=before_text, after=after_text, detail=detail),
+    )
+
+
+def _chain_head() -> AuditEntry | None:
+    return AuditEntry.objects.filter(seq__isnull=False).order_by("-seq").only("seq", "hash").first()
+
+
 def record_view(obj: models.Model, *, patient_id: int | None = None, detail: str = "") -> None:
-    """Reading a clinical record is itself recorded."""
-    record(action=AuditAction.VIEW, obj=obj, patient_id=patient_id, detail=detail)
+    """Reading a clinical record is itself recorded, without waiting for the chain's lock.
+
+    The entry is written at once (in the caller's transaction) and sealed into the chain
+    later by :func:`seal_pending`, so concurrent readers never queue behind one row.
+    """
+    if patient_id is None:
+        patient_id = obj.pk if isinstance(obj, Patient) else getattr(obj, "patient_id", None)
+    _unchained_entry(
+        action=AuditAction.VIEW,
+        object_type=obj._meta.label_lower,
+        object_id=obj.pk,
+        patient_id=patient_id,
+        before_text="",
+        after_text="",
+        detail=detail,
+    ).save(force_insert=True)
+
+
+SEAL_BATCH = 2000
+
+
+def seal_pending() -> int:
+    """Link every pending (view) entry into the chain, oldest first; returns how many.
+
+    Takes the chain's lock, like a write, so sealed entries and writes never fork the
+    chain; safe to run twice or concurrently (the second run finds nothing pending).
+    """
+    sealed = 0
+    while True:
+        with transaction.atomic():
+            _lock_chain()
+            pending = list(AuditEntry.objects.filter(seq__isnull=True).order_by("id")[:SEAL_BATCH])
+            if not pending:
+                return sealed
+            last = _chain_head()
+            seq, prev_hash = (last.seq, last.hash) if last else (0, GENESIS_HASH)
+            for entry in pending:
+                seq += 1
+                entry.seq, entry.prev_hash = seq, prev_hash
+                entry.hash = entry_hash(entry)
+                AuditEntry.objects.filter(pk=entry.pk)._seal(
+                    seq=entry.seq, prev_hash=entry.prev_hash, hash=entry.hash
+                )
+                prev_hash = entry.hash
+            sealed += len(pending)
 
 
 @dataclass(frozen=True)
@@ -233,6 +305,8 @@ class ChainReport:
     broken_seq: int | None = None
     broken_id: int | None = None
     reason: str = ""
+    # View entries written but not sealed into the chain yet (see ``seal_pending``).
+    pending: int = 0
 
 
 def verify_chain() -> ChainReport:
@@ -240,7 +314,8 @@ def verify_chain() -> ChainReport:
     expected_prev = GENESIS_HASH
     expected_seq = 1
     count = 0
-    for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=2000):
+    chained = AuditEntry.objects.filter(seq__isnull=False).order_by("seq")
+    for entry in chained.iterator(chunk_size=2000):
         problem = ""
         if entry.seq != expected_seq:
             problem = f"sequence jumps from {expected_seq - 1} to {entry.seq} (entries missing)"
@@ -259,7 +334,7 @@ def verify_chain() -> ChainReport:
         count += 1
         expected_prev = entry.hash
         expected_seq += 1
-    return ChainReport(True, count)
+    return ChainReport(True, count, pending=AuditEntry.objects.filter(seq__isnull=True).count())
 
 
 def decoded(text: str) -> dict[str, Any]:
@@ -280,7 +355,8 @@ def report_entries(
 
     from clinic import clock
 
-    entries = AuditEntry.objects.order_by("-seq")
+    # Newest first by time: a view waiting to be sealed sits among the writes of its moment.
+    entries = AuditEntry.objects.order_by("-at", "-id")
     if patient_id is not None:
         entries = entries.filter(patient_id=patient_id)
     if username:

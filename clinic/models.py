@@ -300,9 +300,17 @@ class AuditEntryQuerySet(models.QuerySet):
         """The one permitted change (GDPR erasure): blank the before/after payload.
 
         The chained hash covers ``payload_digest``, not the payload, so the chain still
-        verifies; the PostgreSQL trigger allows exactly this change and nothing else.
+        verifies; the database guards allow exactly this change and sealing, nothing else.
         """
         return super().update(before="", after="", detail="", redacted_at=redacted_at)
+
+    def _seal(self, *, seq: int, prev_hash: str, hash: str) -> int:
+        """The other permitted change: give a pending view entry its place in the chain.
+
+        The database guards allow it only on an entry that has no ``seq`` yet.
+        """
+        pending = self.filter(seq__isnull=True)
+        return models.QuerySet.update(pending, seq=seq, prev_hash=prev_hash, hash=hash)
 
 
 class AuditTrailIsAppendOnly(Exception):
@@ -314,11 +322,14 @@ class AuditEntry(models.Model):
 
     ``hash = sha256(prev_hash + canonical JSON of the entry)``; ``seq`` is gap-free and
     unique, so a deleted, inserted or edited entry breaks the chain where it happened.
+    Views of records are written without ``seq`` or hash (no lock on a read) and are sealed
+    into the chain in the order they were written by ``clinic.audit.seal_pending``.
     Users and patients are plain ids, not foreign keys: deleting a user must not touch
     the trail.
     """
 
-    seq = models.PositiveBigIntegerField(unique=True)
+    # Empty while a view entry waits to be sealed into the chain.
+    seq = models.PositiveBigIntegerField(unique=True, null=True, blank=True)
     at = models.DateTimeField(db_index=True)
     actor_id = models.PositiveBigIntegerField(null=True, blank=True, db_index=True)
     actor_username = models.CharField(max_length=150, blank=True)
@@ -341,7 +352,7 @@ class AuditEntry(models.Model):
     objects = AuditEntryQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-seq"]
+        ordering = [models.F("seq").desc(nulls_first=True), "-id"]
         verbose_name_plural = "audit entries"
         indexes = [
             models.Index(fields=["patient_id", "-at"], name="audit_patient_at_idx"),
@@ -350,7 +361,7 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return (
-            f"#{self.seq} {self.action} {self.object_type}:{self.object_id} "
+            f"#{self.seq or 'pending'} {self.action} {self.object_type}:{self.object_id} "
             f"by {self.actor_username}"
         )
 
@@ -364,7 +375,8 @@ class AuditEntry(models.Model):
 
 
 class AuditChainLock(models.Model):
-    """A single row locked (SELECT ... FOR UPDATE) by every append to the audit chain.
+    """A single row locked (SELECT ... FOR UPDATE) by every append to the audit chain
+    (writes, and the sweep that seals view entries; recording a view takes no lock).
 
     Locking the newest entry is not enough on PostgreSQL: a second writer waiting on it
     would still see the old "newest" row after the wait and fork the chain.

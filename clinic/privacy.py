@@ -105,7 +105,7 @@ def _messages(patient: Patient) -> list[dict[str, Any]]:
 
 def _access_log(patient: Patient) -> list[dict[str, Any]]:
     """Who used the record and when (the payloads stay in the audit trail)."""
-    rows = AuditEntry.objects.filter(patient_id=patient.pk).order_by("seq")
+    rows = AuditEntry.objects.filter(patient_id=patient.pk).order_by("at", "id")
     return audit.to_primitive(
         [
             {

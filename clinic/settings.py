@@ -233,6 +233,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": float(MESSAGE_SWEEP_SECONDS),
         "options": {"expires": max(MESSAGE_SWEEP_SECONDS - 5, 1)},
     },
+    # Views of records are written without the chain's lock and sealed into it here.
+    "seal-audit-views": {
+        "task": "clinic.tasks.seal_audit_views",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
 }
 
 # Reminders, notices, follow-ups (bookings/reminders.py) and the ledger (clinic/messaging.py).

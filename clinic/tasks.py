@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from celery import shared_task
 from django.utils import timezone
 
-from clinic import messaging
+from clinic import audit, messaging
 
 # Messages per task: one SMTP session and one task round trip for each batch, while a batch
 # still finishes well inside its lease (MESSAGE_LEASE_SECONDS).
@@ -40,3 +40,9 @@ def dispatch_due_messages() -> int:
     message_ids = messaging.due_message_ids(now=timezone.now())
     queue_sends(message_ids)
     return len(message_ids)
+
+
+@shared_task(ignore_result=True)
+def seal_audit_views() -> int:
+    """Link the views of records written since the last run into the audit chain."""
+    return audit.seal_pending()

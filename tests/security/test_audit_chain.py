@@ -26,6 +26,7 @@ def _three_entries(patient: Patient) -> list[AuditEntry]:
     )
     audit.record_view(patient)
     assert entry is not None
+    assert audit.seal_pending() == 1
     return list(AuditEntry.objects.order_by("seq"))
 
 
@@ -170,5 +171,7 @@ def test_concurrent_writers_do_not_fork_the_chain():
 
     assert errors == []
     assert AuditEntry.objects.count() == 20
+    assert audit.seal_pending() == 20
     report = audit.verify_chain()
     assert report.ok, report
+    assert (report.count, report.pending) == (20, 0)

@@ -37,7 +37,7 @@ def test_the_report_lists_entries_newest_first(client: Client, manager: Any, tra
     client.force_login(manager)
     response = client.get("/audit/")
     rows = list(response.context["page"].object_list)
-    assert [row.seq for row in rows] == sorted((row.seq for row in rows), reverse=True)
+    assert [row.at for row in rows] == sorted((row.at for row in rows), reverse=True)
     html = response.content.decode()
     assert "Zoë" in html  # the created patient's values are shown as the change
     assert "task:seed" in html
