@@ -19,7 +19,7 @@ rule says no, ``401`` without a valid token, ``403`` when the role does not allo
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -29,13 +29,13 @@ from ninja import Field, NinjaAPI, Query, Schema
 from ninja.errors import HttpError
 from ninja.responses import Status
 from ninja.security import HttpBearer
-from pydantic import AwareDatetime
+from pydantic import AfterValidator, AwareDatetime
 
 from bookings import selectors, services
 from bookings.models import Appointment
 from bookings.rules import search_range_for_window
 from bookings.services import tokens
-from clinic import audit, clock
+from clinic import audit, clock, date_input
 from clinic import services as clinic_services
 from clinic.errors import BAD_INPUT, DomainError
 from clinic.models import Patient, Practitioner, PreferredContact, Room
@@ -63,6 +63,11 @@ api = NinjaAPI(
     docs_url="/docs",
     openapi_url="/openapi.json",
 )
+
+
+# Dates the clinic can work with (``clinic.date_input``): 9999-12-31 is a 422, not a 500.
+Day = Annotated[dt.date, AfterValidator(date_input.check_day)]
+Moment = Annotated[AwareDatetime, AfterValidator(date_input.check_moment)]
 
 
 class BadInput(DomainError):
@@ -149,7 +154,7 @@ class PatientOut(Schema):
 class PatientIn(Schema):
     given_name: str = Field(..., min_length=1, max_length=80)
     family_name: str = Field(..., min_length=1, max_length=80)
-    date_of_birth: dt.date
+    date_of_birth: Day
     email: str = Field("", max_length=254)
     phone: str = Field("", max_length=40)
     preferred_contact: Literal["email", "phone", "sms"] = PreferredContact.EMAIL
@@ -223,7 +228,7 @@ class AppointmentIn(Schema):
     patient_id: int
     practitioner_id: int
     treatment_type_id: int
-    starts_at: AwareDatetime = Field(..., description="With a time zone offset, e.g. +00:00")
+    starts_at: Moment = Field(..., description="With a time zone offset, e.g. +00:00")
     room_id: int | None = None
     series_id: int | None = None
     duration_minutes: int | None = Field(None, ge=5, le=240)
@@ -233,7 +238,7 @@ class AppointmentIn(Schema):
 
 
 class RescheduleIn(Schema):
-    starts_at: AwareDatetime
+    starts_at: Moment
     practitioner_id: int | None = None
     room_id: int | None = None
     reason: str = Field("", max_length=300)
@@ -412,8 +417,8 @@ def slot_list(
     series_id: int | None = None,
     practitioner_id: int | None = None,
     patient_id: int | None = None,
-    first_day: dt.date | None = None,
-    last_day: dt.date | None = None,
+    first_day: Day | None = None,
+    last_day: Day | None = None,
 ):
     """Free start times on the 15-minute grid, clinic time zone rules applied.
 
@@ -487,8 +492,8 @@ def slot_list(
 @api.get("/appointments", response={200: list[AppointmentOut], **ERRORS}, tags=["appointments"])
 def appointment_list(
     request: HttpRequest,
-    start: AwareDatetime,
-    end: AwareDatetime,
+    start: Moment,
+    end: Moment,
     practitioner_id: int | None = None,
 ):
     """Appointments starting in ``[start, end)`` (at most 62 days), optionally for one

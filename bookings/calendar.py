@@ -53,6 +53,18 @@ class GridEntry:
     active: bool = True
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Where one card sits inside its cell: ``offset_minutes`` below the cell's first row,
+    ``minutes`` tall, in lane ``lane`` of ``lanes`` side by side (overlapping cards)."""
+
+    item: Any
+    offset_minutes: int
+    minutes: int
+    lane: int
+    lanes: int
+
+
 @dataclass
 class Cell:
     kind: str  # "card", "covered", "free", "buffer", "closed", "past"
@@ -60,6 +72,7 @@ class Cell:
     rowspan: int = 1
     entries: list[Any] = field(default_factory=list)
     column: Column | None = None
+    placements: list[Placement] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -95,7 +108,8 @@ def row_starts(
 
 
 def _clusters(entries: Sequence[GridEntry]) -> list[list[GridEntry]]:
-    """Group overlapping entries (an old no-show under a new booking) into one card."""
+    """Group overlapping entries (an old no-show or a completed appointment under a new
+    booking) into one cell, in start order; :func:`_lanes` sets them side by side."""
     clusters: list[list[GridEntry]] = []
     cluster_end: datetime | None = None
     for entry in sorted(entries, key=lambda entry: (entry.start, not entry.active)):
@@ -106,6 +120,29 @@ def _clusters(entries: Sequence[GridEntry]) -> list[list[GridEntry]]:
             clusters.append([entry])
             cluster_end = entry.end
     return clusters
+
+
+def _lanes(cluster: Sequence[GridEntry]) -> tuple[list[int], int]:
+    """Each entry's lane (first lane free at its start) and how many lanes the cluster needs.
+
+    Entries come in start order; an entry that overlaps none still running shares lane 0.
+    """
+    lane_ends: list[datetime] = []
+    lanes = []
+    for entry in cluster:
+        for lane, lane_end in enumerate(lane_ends):
+            if lane_end <= entry.start:
+                lane_ends[lane] = entry.end
+                lanes.append(lane)
+                break
+        else:
+            lane_ends.append(entry.end)
+            lanes.append(len(lane_ends) - 1)
+    return lanes, len(lane_ends)
+
+
+def _minutes(delta: timedelta) -> int:
+    return int(delta.total_seconds() // 60)
 
 
 def layout_grid(
@@ -136,11 +173,24 @@ def layout_grid(
             last = bisect_left(row_list, end)
             if first >= last:
                 continue
+            lanes, lane_count = _lanes(cluster)
             grid[first][column_index] = Cell(
                 "card",
                 start=start,
                 rowspan=last - first,
                 entries=[entry.item for entry in cluster],
+                # Cards sit at their own start, not the cell's: 10:07 is 7 minutes into
+                # the 10:00 row, and a card booked into a completed one's time beside it.
+                placements=[
+                    Placement(
+                        item=entry.item,
+                        offset_minutes=_minutes(entry.start - row_list[first]),
+                        minutes=max(_minutes(entry.end - entry.start), 1),
+                        lane=lane,
+                        lanes=lane_count,
+                    )
+                    for entry, lane in zip(cluster, lanes, strict=True)
+                ],
             )
             for index in range(first + 1, last):
                 grid[index][column_index] = Cell("covered")

@@ -14,6 +14,7 @@ from django.forms import BaseFormSet, formset_factory
 
 from bookings.models import BookingSettings, WorkingHours
 from clinic import clock
+from clinic.date_input import DayField
 from clinic.forms_security import BoundedModelMultipleChoiceField
 from clinic.models import ClinicClosure, OpeningHours, Practitioner, Room, Weekday
 from treatments.models import TreatmentSeries, TreatmentType
@@ -126,7 +127,7 @@ class BookingForm(StartMixin, forms.Form):
         help_text="Booking the next session of a series checks its spacing window.",
     )
     practitioner = PractitionerChoiceField(queryset=Practitioner.objects.none())
-    date = forms.DateField(widget=DateInput())
+    date = DayField(widget=DateInput())
     time = forms.TimeField(widget=TimeInput(), help_text="On the quarter hour, clinic time.")
     duration_minutes = forms.IntegerField(
         required=False,
@@ -191,7 +192,7 @@ class RescheduleForm(StartMixin, forms.Form):
     # The page shows non-field errors above the form (bookings/_form_errors.html).
     non_field_errors_shown_above = True
 
-    date = forms.DateField(widget=DateInput())
+    date = DayField(widget=DateInput())
     time = forms.TimeField(widget=TimeInput())
     practitioner = PractitionerChoiceField(queryset=Practitioner.objects.none())
     room = forms.ModelChoiceField(
@@ -249,8 +250,8 @@ class SlotSearchForm(forms.Form):
     practitioner = PractitionerChoiceField(
         queryset=Practitioner.objects.none(), required=False, empty_label="Any practitioner"
     )
-    first_day = forms.DateField(widget=DateInput(), label="From")
-    last_day = forms.DateField(widget=DateInput(), label="To")
+    first_day = DayField(widget=DateInput(), label="From")
+    last_day = DayField(widget=DateInput(), label="To")
     patient = forms.IntegerField(widget=forms.HiddenInput, required=False)
     series = forms.IntegerField(widget=forms.HiddenInput, required=False)
     reschedule = forms.IntegerField(widget=forms.HiddenInput, required=False)
@@ -300,7 +301,7 @@ class SlotSearchForm(forms.Form):
 
 
 class DayPickerForm(forms.Form):
-    date = forms.DateField(
+    date = DayField(
         widget=DateInput(attrs={"data-autosubmit": "", "class": "form-control"}),
         label="Go to date",
     )
@@ -314,7 +315,7 @@ class DayPickerForm(forms.Form):
 class PlannedSessionForm(StartMixin, forms.Form):
     number = forms.IntegerField(widget=forms.HiddenInput)
     book = forms.BooleanField(required=False, initial=True, label="Book")
-    date = forms.DateField(widget=DateInput(), required=False)
+    date = DayField(widget=DateInput(), required=False)
     time = forms.TimeField(widget=TimeInput(), required=False)
     practitioner = PractitionerChoiceField(queryset=Practitioner.objects.none(), required=False)
 
@@ -479,11 +480,11 @@ class TimeOffForm(forms.Form):
     non_field_errors_shown_above = True
 
     practitioner = PractitionerChoiceField(queryset=Practitioner.objects.none())
-    first_day = forms.DateField(widget=DateInput(), label="From (date)")
+    first_day = DayField(widget=DateInput(), label="From (date)")
     first_time = forms.TimeField(
         widget=TimeInput(), required=False, label="From (time)", help_text="Empty: all day."
     )
-    last_day = forms.DateField(widget=DateInput(), label="To (date)")
+    last_day = DayField(widget=DateInput(), label="To (date)")
     last_time = forms.TimeField(
         widget=TimeInput(), required=False, label="To (time)", help_text="Empty: end of day."
     )

@@ -274,6 +274,25 @@ def _free_rooms(
     return [room.room_id for room in rooms if busy[room.room_id].first_overlap(occupied) is None]
 
 
+def off_grid_problem(
+    starts_at: datetime, tz: ZoneInfo, *, step_minutes: int = SLOT_STEP_MINUTES
+) -> str | None:
+    """Appointments start on the clinic's 15-minute grid (wall clock :00, :15, :30, :45):
+    the grid the booking form promises, slot search offers and the calendars draw. ``None``
+    when ``starts_at`` is on it, else a message naming the two nearest starts."""
+    local = starts_at.astimezone(tz)
+    if local.minute % step_minutes == 0 and local.second == 0 and local.microsecond == 0:
+        return None
+    before = local.replace(
+        minute=local.minute - local.minute % step_minutes, second=0, microsecond=0
+    )
+    after = before + timedelta(minutes=step_minutes)
+    return (
+        f"Appointments start on the quarter hour: {before:%H:%M} or {after:%H:%M}, "
+        f"not {local:%H:%M}."
+    )
+
+
 def why_unavailable(
     *,
     starts_at: datetime,
@@ -285,11 +304,15 @@ def why_unavailable(
     """Check one start for one practitioner.
 
     Returns ``(None, free_room_ids)`` when it can be booked, or ``(message, ())`` naming the
-    first rule it breaks, in words for the person at the desk.
+    first rule it breaks, in words for the person at the desk. The first rule is the grid
+    (:func:`off_grid_problem`): every booking and move of every path comes through here.
     """
     if starts_at.tzinfo is None:
         raise ValueError("starts_at must be aware")
     tz = calendar.tz
+    off_grid = off_grid_problem(starts_at, tz)
+    if off_grid is not None:
+        return off_grid, ()
     appointment = Interval(starts_at, starts_at + request.duration)
     occupied = Interval(starts_at, appointment.end + request.buffer)
     day = local_day(starts_at, tz)

@@ -7,6 +7,7 @@ domain error becomes a message on the form; nothing the user typed is lost.
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import suppress
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,6 +24,7 @@ from django.views.decorators.http import require_POST
 from bookings import calendar_cache, forms, selectors, services
 from bookings import rules as booking_rules
 from bookings.models import ACTIVE_STATUSES, Appointment, AppointmentStatus
+from clinic import date_input
 from clinic.clock import clinic_tz, today
 from clinic.models import Patient, Practitioner
 from clinic.roles import Role, can_see_clinical, has_role, role_required
@@ -31,10 +33,9 @@ from treatments.models import TreatmentSeries
 
 
 def _date_param(value: str | None, default: dt.date) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value) if value else default
-    except ValueError:
-        return default
+    """The ``?date=`` of a page, ``default`` when absent; :class:`DateInputError` when it is
+    not a date or lies outside the years the clinic can use."""
+    return date_input.parse_day(value) if value else default
 
 
 def _int_param(value: Any) -> int | None:
@@ -80,7 +81,11 @@ def calendar_day(request: HttpRequest) -> HttpResponse:
     version = calendar_cache.current_version()  # first: see bookings.calendar_cache
     now = timezone.now()
     this_day = today()
-    day = _date_param(request.GET.get("date"), this_day)
+    try:
+        day = _date_param(request.GET.get("date"), this_day)
+    except date_input.DateInputError as error:
+        messages.error(request, error.message)
+        return redirect("bookings:calendar_day")
     booking = _booking_params(request)
 
     def draw() -> tuple[str, bytes]:
@@ -163,7 +168,11 @@ def calendar_week(request: HttpRequest, practitioner_id: int) -> HttpResponse:
     version = calendar_cache.current_version()  # first: see bookings.calendar_cache
     now = timezone.now()
     this_day = today()
-    day = _date_param(request.GET.get("date"), this_day)
+    try:
+        day = _date_param(request.GET.get("date"), this_day)
+    except date_input.DateInputError as error:
+        messages.error(request, error.message)
+        return redirect("bookings:calendar_week", practitioner_id)
     week_start = day - dt.timedelta(days=day.weekday())
     booking = _booking_params(request)
 
@@ -555,10 +564,11 @@ def slot_search(request: HttpRequest) -> HttpResponse:
         params.setdefault("first_day", first.isoformat())
         params.setdefault("last_day", last.isoformat())
     params.setdefault("first_day", today().isoformat())
-    params.setdefault(
-        "last_day",
-        (_date_param(params.get("first_day"), today()) + dt.timedelta(days=13)).isoformat(),
-    )
+    with suppress(date_input.DateInputError):  # the form then says what is wrong with it
+        params.setdefault(
+            "last_day",
+            (_date_param(params.get("first_day"), today()) + dt.timedelta(days=13)).isoformat(),
+        )
     # Loaded once for the form's options and validation and for the search itself.
     treatment_types = list(forms.active_treatment_types())
     practitioners = list(forms.active_practitioners())

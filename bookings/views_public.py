@@ -27,6 +27,7 @@ from bookings import reminders, selfservice
 from bookings.links import LinkExpired, LinkInvalid, Purpose
 from bookings.models import Appointment
 from bookings.selfservice import LinkState
+from clinic import date_input
 from treatments.rules import DomainError, format_long_date
 
 PUBLIC_METHODS = ["GET", "HEAD", "POST"]
@@ -122,11 +123,12 @@ def cancel(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _page_from(request: HttpRequest) -> dt.date | None:
-    """The week the patient is looking at (``?from=YYYY-MM-DD``); rubbish means the first."""
+    """The week the patient is looking at (``?from=YYYY-MM-DD``); rubbish (or a date out of
+    range) means the first: the address comes from our own "later times" links."""
     value = request.POST.get("from") or request.GET.get("from") or ""
     try:
-        return dt.date.fromisoformat(value) if value else None
-    except ValueError:
+        return date_input.parse_day(value) if value else None
+    except date_input.DateInputError:
         return None
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 
+from clinic.date_input import DayField
 from clinic.models import MessageKind, MessageStatus
 
 
@@ -23,12 +24,10 @@ class OutboxFilterForm(forms.Form):
         max_length=100,
         help_text="Name, email address or patient number",
     )
-    date_from = forms.DateField(
+    date_from = DayField(
         label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    date_to = forms.DateField(
-        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_to = DayField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean_patient(self) -> str:
         return " ".join(self.cleaned_data["patient"].split())

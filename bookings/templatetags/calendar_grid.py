@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import dateformat
 from django.utils.safestring import SafeString, mark_safe
 
-from bookings.calendar import Card, Cell, Column, Row
+from bookings.calendar import Card, Cell, Column, Placement, Row
 
 register = template.Library()
 
@@ -80,10 +80,9 @@ def _cell(
         return ""
     if kind == "card":
         cards = "".join(
-            _card(appointment, cell, first=index == 0, detail_url=detail_url)
-            for index, appointment in enumerate(cell.entries)
+            _card(placement, cell, detail_url=detail_url) for placement in cell.placements
         )
-        return f'<td rowspan="{cell.rowspan}" class="cal-card">{cards}</td>'
+        return f'<td rowspan="{cell.rowspan}" class="cal-card" data-cal-lanes>{cards}</td>'
     if kind == "free":
         column = cell.column
         parts = free_links.get(id(column))
@@ -120,7 +119,8 @@ def _free_link_parts(
     )
 
 
-def _card(card: Card, cell: Cell, *, first: bool, detail_url: str) -> str:
+def _card(placement: Placement, cell: Cell, *, detail_url: str) -> str:
+    card: Card = placement.item
     column = cell.column
     practitioner = column.extra if column is not None else None
     colour = escape(getattr(practitioner, "colour", "") or "")
@@ -140,10 +140,11 @@ def _card(card: Card, cell: Cell, *, first: bool, detail_url: str) -> str:
         badges += ' <span class="badge text-bg-warning" data-testid="overdue-badge">Overdue</span>'
     if card.has_override:
         badges += ' <span class="badge text-bg-light border">Override</span>'
-    spacing = "" if first else " mt-1"
     return (
-        f'<a class="cal-appt status-{status}{spacing}" href="{href}" data-colour="{colour}" '
-        f'data-cal-cell data-testid="appointment-card" '
+        f'<a class="cal-appt status-{status}" href="{href}" data-colour="{colour}" '
+        f'data-cal-cell data-testid="appointment-card" data-offset="{placement.offset_minutes}" '
+        f'data-minutes="{placement.minutes}" data-lane="{placement.lane}" '
+        f'data-lanes="{placement.lanes}" '
         f'aria-label="{starts}{EN_DASH}{ends} {patient}, {treatment}, {status_label}">'
         f'<span class="cal-appt-time">{starts}{EN_DASH}{ends}</span> '
         f'<strong class="cal-appt-patient">{patient}</strong> '

@@ -10,6 +10,30 @@
     }
   });
 
+  // Cards sit at their start time and length, overlapping ones side by side: the cell spans
+  // whole 15-minute rows, each card says how far into it it starts (data-offset, minutes),
+  // how long it lasts (data-minutes) and its lane (data-lane of data-lanes).
+  var cardCells = document.querySelectorAll("td[data-cal-lanes]");
+  // First take every card out of the flow, so no card stretches a row, then measure.
+  cardCells.forEach(function (cell) {
+    cell.classList.add("cal-placed");
+  });
+  cardCells.forEach(function (cell) {
+    var rowHeight = cell.getBoundingClientRect().height / (cell.rowSpan || 1);
+    cell.querySelectorAll(".cal-appt[data-offset]").forEach(function (card) {
+      var offset = Number(card.dataset.offset) || 0;
+      var minutes = Math.max(Number(card.dataset.minutes) || 15, 1);
+      var lane = Number(card.dataset.lane) || 0;
+      var lanes = Math.max(Number(card.dataset.lanes) || 1, 1);
+      var height = Math.max((minutes / 15) * rowHeight - 2, 6);
+      card.style.top = (offset / 15) * rowHeight + 1 + "px";
+      card.style.height = height + "px";
+      card.style.setProperty("--card-height", height + "px");
+      card.style.left = "calc(" + (lane * 100) / lanes + "% + 1px)";
+      card.style.width = "calc(" + 100 / lanes + "% - 2px)";
+    });
+  });
+
   // Arrow keys move focus to the nearest focusable cell in that direction.
   document.querySelectorAll("table[data-calendar]").forEach(function (table) {
     table.addEventListener("keydown", function (event) {

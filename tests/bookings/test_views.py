@@ -166,11 +166,13 @@ def test_week_view_shows_one_practitioner_by_day(
     assert "Wed 25 Mar" in html
 
 
-def test_a_bad_date_in_the_address_falls_back_to_today(client, bookable, receptionist):
+def test_a_bad_date_in_the_address_falls_back_to_today_and_says_why(client, bookable, receptionist):
     client.force_login(receptionist)
-    response = client.get("/calendar/", {"date": "not-a-date"})
-    assert response.status_code == 200
-    assert "Monday 23 March 2026" in response.content.decode()
+    response = client.get("/calendar/", {"date": "not-a-date"}, follow=True)
+    html = response.content.decode()
+    assert response.redirect_chain == [("/calendar/", 302)]
+    assert "Monday 23 March 2026" in html
+    assert "is not a date: write it as YYYY-MM-DD" in html
 
 
 # ---------------------------------------------------------------------------------------------

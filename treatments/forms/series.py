@@ -9,6 +9,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 
+from clinic.date_input import DayField
 from clinic.models import Practitioner
 from treatments.choices import Concern, Severity
 from treatments.models import TreatmentType
@@ -55,7 +56,7 @@ class SeriesPlanForm(forms.Form):
             "max_value": f"Plan between 1 and {MAX_PLANNED_SESSIONS} sessions.",
         },
     )
-    start_on = forms.DateField(
+    start_on = DayField(
         label="Start date", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     planned_by = forms.ModelChoiceField(
@@ -104,7 +105,7 @@ class SeriesUpdateForm(forms.Form):
     planned_sessions = forms.IntegerField(
         min_value=1, max_value=MAX_PLANNED_SESSIONS, label="Planned number of sessions"
     )
-    start_on = forms.DateField(
+    start_on = DayField(
         label="Start date", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
 

@@ -16,6 +16,7 @@ from crispy_forms.layout import Column, Fieldset, Layout, Row, Submit
 from django import forms
 
 from clinic import clock
+from clinic.date_input import DayField
 from clinic.models import Practitioner
 from treatments import rules
 from treatments.choices import Redness, TreatedArea
@@ -81,7 +82,7 @@ class SessionForm(forms.Form):
     practitioner = forms.ModelChoiceField(
         queryset=Practitioner.objects.none(), label="Practitioner", empty_label=None
     )
-    performed_on = forms.DateField(
+    performed_on = DayField(
         label="Date", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     performed_time = forms.TimeField(

@@ -19,11 +19,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
+from bookings import services
 from bookings.models import (
     Appointment,
-    AppointmentChange,
-    AppointmentChangeKind,
-    AppointmentStatus,
     BookingSettings,
     TimeOff,
     WorkingHours,
@@ -51,6 +49,8 @@ from treatments.models import (
 from treatments.services.assessments import AssessmentDetails, assessment_record
 
 DEMO_DOMAIN = "demo.clinic.example"
+
+SessionSlot = tuple[Patient, TreatmentSeries | None, int | None]
 DEFAULT_PASSWORD = "clinic-demo"  # noqa: S105 - the documented demo password
 
 STAFF = [
@@ -123,7 +123,10 @@ class Command(BaseCommand):
             if Patient.objects.filter(email__endswith=f"@{DEMO_DOMAIN}").exists():
                 self.stdout.write("Demo clinic already present: staff passwords reset.")
                 return
-            self._clinic(users)
+            session_slots, practitioners, types = self._clinic(users)
+        # Booked through the services (each its own transaction), so the demo obeys every
+        # rule the app enforces: hours, the 15-minute grid, closures, time off, spacing.
+        self._appointments(session_slots, practitioners, types, users)
         self.stdout.write(self.style.SUCCESS(self._summary()))
 
     # -- staff ------------------------------------------------------------------------
@@ -148,7 +151,9 @@ class Command(BaseCommand):
         return users
 
     # -- the clinic -------------------------------------------------------------------
-    def _clinic(self, users: dict[str, Any]) -> None:
+    def _clinic(
+        self, users: dict[str, Any]
+    ) -> tuple[list[SessionSlot], list[Practitioner], list[TreatmentType]]:
         rng = random.Random(20261121)
         tz = clock.clinic_tz()
         now = timezone.now()
@@ -189,7 +194,7 @@ class Command(BaseCommand):
             date=christmas if christmas >= today else christmas.replace(year=today.year + 1),
             defaults={"reason": "Christmas Day"},
         )
-        away = today + dt.timedelta(days=10)
+        away = _open_day_from(today + dt.timedelta(days=10))
         TimeOff.objects.create(
             practitioner=practitioners[2],
             starts_at=dt.datetime.combine(away, dt.time(13, 45), tzinfo=tz),
@@ -237,7 +242,7 @@ class Command(BaseCommand):
             + ["maintenance"] * 3
             + ["archived"] * 2
         )
-        session_slots: list[tuple[Patient, TreatmentSeries | None, int | None]] = []
+        session_slots: list[SessionSlot] = []
         for patient, stage in zip(patients, stages, strict=True):
             if stage in {"new", "archived"}:
                 session_slots.append((patient, None, None))
@@ -269,7 +274,7 @@ class Command(BaseCommand):
             )
             session_slots.append((patient, series, done + 1 if stage == "series" else None))
 
-        self._appointments(session_slots, practitioners, rooms, types, users, now, tz, rng)
+        return session_slots, practitioners, types
 
     def _facts(self, stage: str, today: dt.date, rng: random.Random) -> rules.AssessmentFacts:
         concerns = {"dull_rough": "mild", "uneven_texture": "moderate"}
@@ -377,37 +382,38 @@ class Command(BaseCommand):
 
     def _appointments(
         self,
-        slots: list[tuple[Patient, TreatmentSeries | None, int | None]],
+        slots: list[SessionSlot],
         practitioners: list[Practitioner],
-        rooms: list[Room],
         types: list[TreatmentType],
         users: dict[str, Any],
-        now: dt.datetime,
-        tz: ZoneInfo,
-        rng: random.Random,
     ) -> None:
-        """Today and this week, with a few inside the 2-hour and 48-hour reminder windows."""
+        """Today and this week, with a few inside the 2-hour and 48-hour reminder windows.
+
+        Every appointment is booked through :func:`bookings.services.appointment_book`; a
+        start a rule refuses (hours, break, closure, time off, spacing, taken) is skipped.
+        Earlier today is booked "as of" two days ago, then checked in or completed.
+        """
+        rng = random.Random(20261122)
+        tz = ZoneInfo(settings.CLINIC_TIME_ZONE)
+        now = timezone.now()
         local_now = now.astimezone(tz)
         starts: list[dt.datetime] = [
-            now + dt.timedelta(minutes=75),  # reminder due at once (2 h)
-            now + dt.timedelta(minutes=105),
-            now + dt.timedelta(hours=30),  # reminder due at once (48 h)
-            now + dt.timedelta(hours=40),
+            _next_quarter_hour(now + dt.timedelta(minutes=offset), tz)
+            for offset in (
+                75,  # reminder due at once (2 h)
+                105,
+                30 * 60,  # reminder due at once (48 h)
+                40 * 60,
+            )
         ]
         for day_offset in range(0, 7):
             day = (local_now + dt.timedelta(days=day_offset)).date()
-            if day.weekday() == 6:
-                continue
             for hour in (9, 10, 11, 14, 15, 16):
                 local = dt.datetime.combine(day, dt.time(hour, rng.choice([0, 30])), tzinfo=tz)
                 if local > local_now + dt.timedelta(hours=2) or day_offset == 0:
                     starts.append(local.astimezone(dt.UTC))
         active = [slot for slot in slots if slot[0].is_active]
         booked_patients: set[int] = set()
-        taken: list[tuple[tuple[str, int], dt.datetime, dt.datetime]] = []
-        room_capabilities = {
-            treatment_type.pk: set(treatment_type.rooms.all()) for treatment_type in types
-        }
         for index, start in enumerate(starts):
             patient, series, number = active[index % len(active)]
             if patient.pk in booked_patients and series is not None:
@@ -417,59 +423,33 @@ class Command(BaseCommand):
                 continue
             practitioner = practitioners[index % len(practitioners)]
             treatment_type = series.treatment_type if series else types[index % 2]
-            end = start + dt.timedelta(minutes=treatment_type.default_duration_minutes)
-            blocked_until = end + dt.timedelta(minutes=treatment_type.buffer_minutes)
-            # Practitioners and rooms stay busy through the cleanup buffer; patients do not.
-            if any(
-                key in {("practitioner", practitioner.pk), ("patient", patient.pk)}
-                and s < blocked_until
-                and start < e
-                for key, s, e in taken
-            ):
-                continue
-            capable = [room for room in rooms if room in room_capabilities[treatment_type.pk]]
-            free_rooms = [
-                room
-                for room in capable
-                if not any(
-                    key == ("room", room.pk) and s < blocked_until and start < e
-                    for key, s, e in taken
+            booked_as_of = min(now, start - dt.timedelta(days=2))
+            try:
+                appointment = services.appointment_book(
+                    patient=patient,
+                    practitioner=practitioner,
+                    treatment_type=treatment_type,
+                    starts_at=start,
+                    booked_by=users["reception"],
+                    series=series if number else None,
+                    series_session_number=number,
+                    now=booked_as_of,
                 )
-            ]
-            if not free_rooms:
-                continue
-            room = free_rooms[0]
-            if start < now:
-                status = rng.choice([AppointmentStatus.COMPLETED, AppointmentStatus.CHECKED_IN])
-            else:
-                status = rng.choice([AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED])
-            appointment = Appointment.objects.create(
-                patient=patient,
-                practitioner=practitioner,
-                room=room,
-                treatment_type=treatment_type,
-                series=series if number else None,
-                series_session_number=number,
-                starts_at=start,
-                ends_at=end,
-                blocked_until=blocked_until,
-                status=status,
-                booked_by=users["reception"],
-                confirmed_at=now if status == AppointmentStatus.CONFIRMED else None,
-            )
-            AppointmentChange.objects.create(
-                appointment=appointment,
-                kind=AppointmentChangeKind.BOOKED,
-                changed_by=users["reception"],
-                changed_at=min(now, start) - dt.timedelta(days=2),
-                to_status=AppointmentStatus.BOOKED,
-                to_starts_at=start,
-                to_practitioner=practitioner,
-                to_room=room,
-            )
-            taken.append((("practitioner", practitioner.pk), start, blocked_until))
-            taken.append((("room", room.pk), start, blocked_until))
-            taken.append((("patient", patient.pk), start, end))
+                if start < now:
+                    if rng.random() < 0.5:
+                        services.appointment_complete(
+                            appointment=appointment, completed_by=users["practitioner"], now=now
+                        )
+                    else:
+                        services.appointment_check_in(
+                            appointment=appointment, checked_in_by=users["reception"], now=now
+                        )
+                elif rng.random() < 0.5:
+                    services.appointment_confirm(
+                        appointment=appointment, confirmed_by=users["reception"], now=now
+                    )
+            except services.DomainError:
+                continue  # a rule says no to this start: the demo obeys it
             booked_patients.add(patient.pk)
 
     def _summary(self) -> str:
@@ -479,3 +459,21 @@ class Command(BaseCommand):
             f"{Patient.objects.count()} patients, {TreatmentSeries.objects.count()} series, "
             f"{Appointment.objects.count()} appointments."
         )
+
+
+def _next_quarter_hour(moment: dt.datetime, tz: ZoneInfo) -> dt.datetime:
+    """``moment`` rounded up to the clinic's 15-minute grid (appointments start on it)."""
+    local = moment.astimezone(tz).replace(second=0, microsecond=0)
+    if moment.astimezone(tz) > local or local.minute % 15:
+        local += dt.timedelta(minutes=15 - local.minute % 15)
+    return local.astimezone(dt.UTC)
+
+
+def _open_day_from(day: dt.date) -> dt.date:
+    """The first weekday from ``day`` (the demo clinic opens Monday to Saturday) that is not
+    a closure: time off goes on days the clinic is open."""
+    closed = set(ClinicClosure.objects.values_list("date", flat=True))
+    open_weekdays = set(OpeningHours.objects.values_list("weekday", flat=True))
+    while day in closed or day.weekday() not in open_weekdays:
+        day += dt.timedelta(days=1)
+    return day
