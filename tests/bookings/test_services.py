@@ -88,7 +88,8 @@ def test_refuses_a_start_inside_the_previous_appointments_cleanup_buffer(
     book(patient, practitioner, bookable, local(MONDAY, 10))
     with pytest.raises(services.SlotUnavailable, match="already booked"):
         book(PatientFactory(), practitioner, bookable, local(MONDAY, 10, 30))
-    assert book(PatientFactory(), practitioner, bookable, local(MONDAY, 10, 40))
+    # Cleanup ends at 10:40; the next start on the quarter-hour grid is free.
+    assert book(PatientFactory(), practitioner, bookable, local(MONDAY, 10, 45))
 
 
 def test_refuses_the_same_patient_with_two_practitioners_at_once(
