@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from io import StringIO
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,7 +26,7 @@ SEEDED_AT = dt.datetime(2026, 12, 3, 15, 4, 17, tzinfo=dt.UTC)
 @pytest.fixture
 def seeded(time_machine: Any) -> None:
     time_machine.move_to(SEEDED_AT, tick=False)
-    call_command("seed_demo", "--force", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("seed_demo", "--force", stdout=StringIO())
 
 
 def test_seed_demo_books_every_appointment_on_the_grid_inside_opening_and_working_hours(seeded):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import random
+from contextlib import suppress
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -421,20 +422,29 @@ class Command(BaseCommand):
             # Every other series is left unbooked, so the due list has patients to call.
             if series is not None and series.pk % 2 == 0 and start > now:
                 continue
-            practitioner = practitioners[index % len(practitioners)]
             treatment_type = series.treatment_type if series else types[index % 2]
             booked_as_of = min(now, start - dt.timedelta(days=2))
-            try:
-                appointment = services.appointment_book(
-                    patient=patient,
-                    practitioner=practitioner,
-                    treatment_type=treatment_type,
-                    starts_at=start,
-                    booked_by=users["reception"],
-                    series=series if number else None,
-                    series_session_number=number,
-                    now=booked_as_of,
-                )
+            appointment = None
+            for turn in range(len(practitioners)):  # the next practitioner if one is busy
+                practitioner = practitioners[(index + turn) % len(practitioners)]
+                try:
+                    appointment = services.appointment_book(
+                        patient=patient,
+                        practitioner=practitioner,
+                        treatment_type=treatment_type,
+                        starts_at=start,
+                        booked_by=users["reception"],
+                        series=series if number else None,
+                        series_session_number=number,
+                        now=booked_as_of,
+                    )
+                    break
+                except services.DomainError:
+                    continue  # a rule says no to this start: the demo obeys it
+            if appointment is None:
+                continue
+            booked_patients.add(patient.pk)
+            with suppress(services.DomainError):  # it stays booked if a transition says no
                 if start < now:
                     if rng.random() < 0.5:
                         services.appointment_complete(
@@ -448,9 +458,6 @@ class Command(BaseCommand):
                     services.appointment_confirm(
                         appointment=appointment, confirmed_by=users["reception"], now=now
                     )
-            except services.DomainError:
-                continue  # a rule says no to this start: the demo obeys it
-            booked_patients.add(patient.pk)
 
     def _summary(self) -> str:
         return (
