@@ -12,7 +12,6 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm, SetPasswordForm
 
-from clinic.date_input import DayField
 from clinic.models import PreferredContact
 from clinic.phones import InvalidPhoneNumber, normalise_phone
 from clinic.selectors import PatientStatus
@@ -95,7 +94,7 @@ class PatientForm(forms.Form):
 
     given_name = forms.CharField(label="Given name", max_length=80)
     family_name = forms.CharField(label="Family name", max_length=80)
-    date_of_birth = DayField(label="Date of birth", widget=DateInput())
+    date_of_birth = forms.DateField(label="Date of birth", widget=DateInput())
     email = forms.EmailField(
         label="Email",
         required=False,

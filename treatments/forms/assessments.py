@@ -13,7 +13,6 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout
 from django import forms
 
-from clinic.date_input import DayField
 from clinic.models import Patient
 from treatments.choices import (
     Concern,
@@ -40,7 +39,7 @@ class DateInput(forms.DateInput):
 
 
 class AssessmentForm(forms.Form):
-    assessed_on = DayField(label="Assessment date", widget=DateInput())
+    assessed_on = forms.DateField(label="Assessment date", widget=DateInput())
     fitzpatrick = forms.TypedChoiceField(
         label="Fitzpatrick skin type",
         choices=Fitzpatrick.choices,
@@ -64,7 +63,7 @@ class AssessmentForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    surgery_on = DayField(
+    surgery_on = forms.DateField(
         label="Date of the facial surgery",
         required=False,
         widget=DateInput(),
