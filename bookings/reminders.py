@@ -307,6 +307,26 @@ def notice_to_send(
     return None
 
 
+def notice_expected(appointment: Appointment, *, now: dt.datetime) -> bool:
+    """Whether the notice sweep will email the patient about this appointment's latest change.
+
+    What a patient page promises after the patient's own move or cancellation ("we will email
+    you ...") is decided here, by the same rules the sweep records with, so it is never said
+    when the ledger will hold no such message (no address, never told of the booking ...).
+    """
+    notice = AppointmentNotice.objects.filter(pk=appointment.pk).first()
+    kind = notice_to_send(
+        told=notice.told if notice else NoticeTold.NOTHING,
+        told_starts_at=notice.told_starts_at if notice else None,
+        told_practitioner_id=notice.told_practitioner_id if notice else None,
+        status=appointment.status,
+        starts_at=appointment.starts_at,
+        practitioner_id=appointment.practitioner_id,
+        now=now,
+    )
+    return kind is not None and not consent_problem(appointment.patient, kind)
+
+
 def sweep_booking_notices(*, now: dt.datetime) -> list[int]:
     settled_before = now - dt.timedelta(seconds=settings.BOOKING_NOTICE_GRACE_SECONDS)
     appointment_ids = list(

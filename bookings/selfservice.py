@@ -15,7 +15,6 @@ from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 
 from bookings import rules as booking_rules
 from bookings import selectors
@@ -33,8 +32,9 @@ from bookings.services.appointments import (
     appointment_confirm,
     appointment_reschedule,
 )
-from clinic import audit, clock
-from clinic.models import AuditAction, Patient, Practitioner
+from clinic import clock
+from clinic.models import Patient, Practitioner
+from clinic.services import ConsentSource, patient_email_consent_set
 from treatments.models import TreatmentSeries
 from treatments.rules import DomainError
 
@@ -405,26 +405,18 @@ def patient_unsubscribe(*, patient: Patient, also_reminders: bool) -> Patient:
     """Stop follow-up and maintenance emails (and, if asked, appointment reminders too).
 
     Booking confirmations, changes and cancellations still go: they are the record of an
-    arrangement, not marketing. The change is written to the audit trail.
+    arrangement, not marketing. The clinic's consent service writes and audits the change.
     """
-    with transaction.atomic():
-        locked = Patient.objects.select_for_update().get(pk=patient.pk)
-        before = {
-            "followup_opt_out": locked.followup_opt_out,
-            "email_reminders": locked.email_reminders,
-        }
-        locked.followup_opt_out = True
-        if also_reminders:
-            locked.email_reminders = False
-        locked.save(update_fields=["followup_opt_out", "email_reminders", "updated_at"])
-        audit.record(
-            action=AuditAction.CHANGE,
-            obj=locked,
-            before=before,
-            after={
-                "followup_opt_out": locked.followup_opt_out,
-                "email_reminders": locked.email_reminders,
-            },
-            detail="Unsubscribed through the email link",
-        )
-    return locked
+    return patient_email_consent_set(
+        patient=patient,
+        followups=False,
+        reminders=False if also_reminders else None,
+        source=ConsentSource.LINK,
+    )
+
+
+def patient_subscribe_again(*, patient: Patient) -> Patient:
+    """The way back from an unsubscribe: reminders, aftercare, follow-ups and maintenance."""
+    return patient_email_consent_set(
+        patient=patient, reminders=True, followups=True, source=ConsentSource.LINK
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, re_path
 
 from bookings import views_public
 
@@ -13,4 +13,6 @@ urlpatterns = [
     path("reschedule/<str:token>/", views_public.reschedule, name="reschedule"),
     path("pick/<str:token>/", views_public.pick, name="pick"),
     path("unsubscribe/<str:token>/", views_public.unsubscribe, name="unsubscribe"),
+    # Last: any other address under /p/ (cut short, mistyped) gets the patient's "call us" page.
+    re_path(r"^(?P<rest>.*)$", views_public.link_not_working, name="link_not_working"),
 ]

@@ -1,7 +1,9 @@
 """Patient self-service pages: confirm, cancel, move, pick the next session, unsubscribe.
 
 No login: the signed token in the URL is the patient's key to one appointment or series
-(``bookings.selfservice``). A token we did not sign is a 404 that shows nothing; an expired
+(``bookings.selfservice``). A token we did not sign, and any other address under ``/p/`` (cut
+short, mistyped), is a 404 with the patient's "this link doesn't work, call us" page that shows
+nothing else (in development too: never Django's debug page or the staff sign-in); an expired
 one gets a page that explains (410); a used or outdated one shows where things stand.
 GET never changes anything (mail scanners open links); every change is a POST, then a
 redirect back to the link's page.
@@ -16,8 +18,9 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -33,6 +36,34 @@ from treatments.rules import DomainError, format_long_date
 PUBLIC_METHODS = ["GET", "HEAD", "POST"]
 # Templates would call an Enum class; a plain mapping reads as ``states.OPEN``.
 LINK_STATES = {state.name: state.value for state in LinkState}
+
+
+def _link_not_working(request: HttpRequest) -> HttpResponse:
+    """Rendered, not raised: ``Http404`` would show the debug page or the staff 404."""
+    return render(request, "bookings/public_link_not_working.html", status=404)
+
+
+@login_not_required
+@never_cache
+# Never writes: any method gets the same page (a tampered form POST included).
+@csrf_exempt
+def link_not_working(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Every other address under ``/p/``; a link that only lost its last slash still opens."""
+    if request.method in ("GET", "HEAD") and not request.path.endswith("/"):
+        try:
+            match = resolve(request.path + "/")
+        except Resolver404:
+            match = None
+        if match is not None and match.func is not link_not_working:
+            query = request.META.get("QUERY_STRING", "")
+            return redirect(request.path + "/" + (f"?{query}" if query else ""))
+    return _link_not_working(request)
+
+
+def _just_done(request: HttpRequest, purpose: Purpose) -> bool:
+    """The page is the one a patient lands on right after using this link (see ``done``)."""
+    tag = f"selfservice-{purpose}"
+    return any(tag in message.extra_tags.split() for message in messages.get_messages(request))
 
 
 def _expired(request: HttpRequest) -> HttpResponse:
@@ -62,30 +93,33 @@ def _appointment_page(
     purpose: Purpose,
     template: str,
     act: Any,
-    done: str,
+    done: Any,
     extra: Any = None,
 ) -> HttpResponse:
     now = timezone.now()
     try:
         linked = selfservice.open_appointment_link(token, purpose=purpose, now=now)
     except LinkInvalid:
-        raise Http404("No such link") from None
+        return _link_not_working(request)
     except LinkExpired:
         return _expired(request)
     error = ""
     if request.method == "POST":
         try:
-            act(linked=linked, request=request, now=now)
+            changed = act(linked=linked, request=request, now=now)
         except DomainError as problem:
             error = problem.message
         else:
-            messages.success(request, done)
+            # ``done`` words what happened from the changed appointment (a str or a callable).
+            text = done(changed, now) if callable(done) else done
+            messages.success(request, text, extra_tags=f"selfservice-{purpose}")
             return redirect(request.path)
     context = {
         **_appointment_context(linked.appointment),
         "state": linked.state,
         "states": LINK_STATES,
         "error": error,
+        "just_done": _just_done(request, purpose),
         "too_late": selfservice.within_cancel_notice(linked.appointment, now=now),
         "notice_hours": settings.SELF_SERVICE_CANCEL_NOTICE_HOURS,
     }
@@ -118,7 +152,14 @@ def cancel(request: HttpRequest, token: str) -> HttpResponse:
         purpose=Purpose.CANCEL,
         template="bookings/public_cancel.html",
         act=lambda linked, request, now: selfservice.patient_cancel(linked=linked, now=now),
-        done="Your appointment is cancelled. We have emailed you a note of it.",
+        done=lambda cancelled, now: (
+            "Your appointment is cancelled."
+            + (
+                " We will email you a note of it."
+                if reminders.notice_expected(cancelled, now=now)
+                else ""
+            )
+        ),
     )
 
 
@@ -152,8 +193,19 @@ def _offered(request: HttpRequest, week: selfservice.OfferedWeek) -> dict[str, A
 @never_cache
 @require_http_methods(PUBLIC_METHODS)
 def reschedule(request: HttpRequest, token: str) -> HttpResponse:
-    def move(*, linked: Any, request: HttpRequest, now: dt.datetime) -> None:
-        selfservice.patient_reschedule(linked=linked, slot=request.POST.get("slot", ""), now=now)
+    def move(*, linked: Any, request: HttpRequest, now: dt.datetime) -> Appointment:
+        return selfservice.patient_reschedule(
+            linked=linked, slot=request.POST.get("slot", ""), now=now
+        )
+
+    def moved(appointment: Appointment, now: dt.datetime) -> str:
+        email = (
+            " We will email you the new details."
+            if reminders.notice_expected(appointment, now=now)
+            else ""
+        )
+        when = reminders.local_when(appointment.starts_at)
+        return f"Done: your appointment is now on {when}.{email}"
 
     def options(*, linked: Any, now: dt.datetime) -> dict[str, Any]:
         if linked.state != LinkState.OPEN or selfservice.within_cancel_notice(
@@ -173,7 +225,7 @@ def reschedule(request: HttpRequest, token: str) -> HttpResponse:
         purpose=Purpose.RESCHEDULE,
         template="bookings/public_reschedule.html",
         act=move,
-        done="Your appointment has moved. We will email you the new time.",
+        done=moved,
         extra=options,
     )
 
@@ -186,7 +238,7 @@ def pick(request: HttpRequest, token: str) -> HttpResponse:
     try:
         linked = selfservice.open_series_link(token, now=now)
     except LinkInvalid:
-        raise Http404("No such link") from None
+        return _link_not_working(request)
     except LinkExpired:
         return _expired(request)
     error = ""
@@ -229,10 +281,14 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     try:
         patient = selfservice.open_unsubscribe_link(token)
     except LinkInvalid:
-        raise Http404("No such link") from None
+        return _link_not_working(request)
     except LinkExpired:
         return _expired(request)
     if request.method == "POST":
+        if request.POST.get("action") == "subscribe":
+            selfservice.patient_subscribe_again(patient=patient)
+            messages.success(request, "Welcome back: you will get our emails again.")
+            return redirect(request.path)
         selfservice.patient_unsubscribe(
             patient=patient, also_reminders=request.POST.get("also_reminders") == "on"
         )

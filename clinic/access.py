@@ -131,6 +131,9 @@ MATRIX: dict[str, Access] = {
     "selfservice:reschedule": rule(get=EVERYONE, post=EVERYONE, note="Signed token"),
     "selfservice:pick": rule(get=EVERYONE, post=EVERYONE, note="Signed token"),
     "selfservice:unsubscribe": rule(get=EVERYONE, post=EVERYONE, note="Signed token"),
+    "selfservice:link_not_working": rule(
+        get=EVERYONE, post=EVERYONE, note="Any other /p/ address: the 'call us' page (404)"
+    ),
     # The JSON API (bookings.api): Bearer token of a staff user, never the session cookie,
     # so no CSRF. Operations sharing a path share a row (GET and POST on /api/patients).
     "api:api-root": rule(get=EVERYONE, post=EVERYONE, note="The API's prefix: 404, nothing"),

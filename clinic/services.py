@@ -7,12 +7,12 @@ always right: the search finds exactly what the record says.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import models, transaction
 
 from clinic import audit, clock
 from clinic.errors import BAD_INPUT, DomainError
@@ -175,14 +175,25 @@ def patient_update(
     """
     _refuse_erased(patient)
     clean = normalise_details(details, today=today or clock.today())
-    before = audit.snapshot(patient, list(DETAIL_FIELDS))
+    # Consent has its own service (audited as such); this write leaves it as it is.
+    clean = replace(
+        clean, email_reminders=patient.email_reminders, followup_opt_out=patient.followup_opt_out
+    )
+    other_fields = [name for name in DETAIL_FIELDS if name not in CONSENT_FIELDS]
+    before = audit.snapshot(patient, other_fields)
     _apply(patient, clean)
-    patient.save(update_fields=[*DETAIL_FIELDS, "search_text", "updated_at"])
+    patient.save(update_fields=[*other_fields, "search_text", "updated_at"])
     audit.record(
         action=AuditAction.CHANGE,
         obj=patient,
         before=before,
-        after=audit.snapshot(patient, list(DETAIL_FIELDS)),
+        after=audit.snapshot(patient, other_fields),
+    )
+    patient_email_consent_set(
+        patient=patient,
+        reminders=details.email_reminders,
+        followups=not details.followup_opt_out,
+        source=ConsentSource.STAFF,
     )
     return patient
 
@@ -216,3 +227,67 @@ def patient_unarchive(*, patient: Patient) -> Patient:
         detail="Unarchived",
     )
     return patient
+
+
+class ConsentSource(models.TextChoices):
+    """Who changed a patient's email consent: the patient through an email link, or staff."""
+
+    LINK = "link", "the patient, through the email link"
+    STAFF = "staff", "staff, on the patient form"
+
+
+CONSENT_FIELDS = ("email_reminders", "followup_opt_out")
+
+
+def patient_email_consent_set(
+    *,
+    patient: Patient,
+    reminders: bool | None = None,
+    followups: bool | None = None,
+    source: str = ConsentSource.STAFF,
+) -> Patient:
+    """Turn a patient's email consent on or off; ``None`` leaves that part as it is.
+
+    The one place unsubscribe, subscribe-again and the staff form change consent: the patient
+    row is locked so a one-click unsubscribe racing a staff edit cannot lose either, and every
+    change is audited with who made it (a change that changes nothing records nothing).
+    ``reminders`` governs appointment reminders and aftercare; ``followups`` governs follow-up
+    and maintenance emails. Booking notices are the record of an arrangement and always go.
+    """
+    if source not in ConsentSource.values:
+        raise ValueError(f"Unknown consent source {source!r}")
+    _refuse_erased(patient)
+    with transaction.atomic():
+        locked = Patient.objects.select_for_update().get(pk=patient.pk)
+        before = audit.snapshot(locked, list(CONSENT_FIELDS))
+        if reminders is not None:
+            locked.email_reminders = reminders
+        if followups is not None:
+            locked.followup_opt_out = not followups
+        after = audit.snapshot(locked, list(CONSENT_FIELDS))
+        if after != before:
+            locked.save(update_fields=[*CONSENT_FIELDS, "updated_at"])
+            audit.record(
+                action=AuditAction.CHANGE,
+                obj=locked,
+                before=before,
+                after=after,
+                detail=_consent_change_words(before, after, source=source),
+            )
+    for name in CONSENT_FIELDS:
+        setattr(patient, name, getattr(locked, name))
+    return locked
+
+
+def _consent_change_words(before: dict[str, bool], after: dict[str, bool], *, source: str) -> str:
+    """``Unsubscribed ...`` / ``Subscribed again ...`` / ``Email consent changed ...`` by whom."""
+    wants_before = (before["email_reminders"], not before["followup_opt_out"])
+    wants_after = (after["email_reminders"], not after["followup_opt_out"])
+    turned_off = any(was and not now for was, now in zip(wants_before, wants_after, strict=True))
+    turned_on = any(now and not was for was, now in zip(wants_before, wants_after, strict=True))
+    what = "Email consent changed"
+    if turned_off and not turned_on:
+        what = "Unsubscribed from emails"
+    elif turned_on and not turned_off:
+        what = "Subscribed to emails again"
+    return f"{what} by {ConsentSource(source).label}"

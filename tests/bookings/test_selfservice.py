@@ -250,9 +250,7 @@ def test_moving_offers_free_times_and_books_the_chosen_one_through_the_service(
 
     appointment.refresh_from_db()
     assert appointment.starts_at == chosen.starts_at
-    assert "Your appointment has moved" in done.content.decode()
-    # The old link now explains that the appointment moved.
-    assert "This link was for an earlier time" in done.content.decode()
+    assert "Done: your appointment is now on Monday 8 June 2026 at 11:00" in done.content.decode()
 
 
 def test_moving_to_a_time_that_is_not_free_explains_why_and_keeps_the_appointment(
