@@ -12,9 +12,16 @@ at booking time loses nothing.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
+
+from django.db import transaction
 from django.utils import timezone
 
 from bookings import reminders
+from bookings.models import Appointment
+from clinic.models import MessageStatus
+from clinic.tasks import queue_sends
 
 EVENTS = ("booked", "rescheduled", "cancelled", "status")
 
@@ -28,3 +35,12 @@ def appointment_changed(*, appointment_id: int, event: str) -> None:
     if event not in EVENTS:
         raise ValueError(f"Unknown appointment event {event!r}; expected one of {EVENTS}")
     reminders.booking_change_record(appointment_id=appointment_id, event=event, now=timezone.now())
+
+
+def series_booked(*, appointments: Sequence[Appointment], now: dt.datetime) -> None:
+    """Sessions of a series booked together: one email listing them all, recorded in the
+    booking's transaction (a failure books nothing); only the send kick waits for commit."""
+    message = reminders.series_booking_record(appointments=appointments, now=now)
+    if message is not None and message.status == MessageStatus.PENDING:
+        message_id = message.pk
+        transaction.on_commit(lambda: queue_sends([message_id]), robust=True)

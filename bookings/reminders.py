@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -152,7 +152,17 @@ def appointment_calendar(
     appointment: Appointment, *, sequence: int, now: dt.datetime, cancelled: bool = False
 ) -> str:
     """The .ics for an appointment: one UID for its whole life, SEQUENCE grows per change."""
-    return ics.appointment_calendar(
+    return ics.events_calendar(
+        events=[calendar_event(appointment, sequence=sequence)],
+        organizer_name=settings.CLINIC_NAME,
+        organizer_email=settings.CLINIC_EMAIL,
+        stamp=now,
+        cancelled=cancelled,
+    )
+
+
+def calendar_event(appointment: Appointment, *, sequence: int) -> ics.CalendarEvent:
+    return ics.CalendarEvent(
         uid=f"appointment-{appointment.pk}@{_calendar_domain()}",
         sequence=sequence,
         starts_at=appointment.starts_at,
@@ -163,10 +173,6 @@ def appointment_calendar(
             f"{appointment.treatment_type.name} with {appointment.practitioner.display_name}. "
             f"To change or cancel, call {settings.CLINIC_PHONE}."
         ),
-        organizer_name=settings.CLINIC_NAME,
-        organizer_email=settings.CLINIC_EMAIL,
-        stamp=now,
-        cancelled=cancelled,
     )
 
 
@@ -325,6 +331,86 @@ def notice_expected(appointment: Appointment, *, now: dt.datetime) -> bool:
         now=now,
     )
     return kind is not None and not consent_problem(appointment.patient, kind)
+
+
+def series_booking_record(
+    *, appointments: Sequence[Appointment], now: dt.datetime
+) -> OutboundMessage | None:
+    """One confirmation for sessions of a series booked together: every session listed, one
+    .ics with a VEVENT each. Called inside the booking's transaction.
+
+    Every patient email goes once: each appointment's notice is marked as told (the notice
+    sweep then finds nothing to say about it until it changes), and each appointment gets its
+    own confirmation recorded as skipped, pointing at this email, so its message list says
+    where the confirmation went. When this email is withheld (no address ...) the notices are
+    left alone and the sweep records the per-appointment notices as before.
+    """
+    ordered = sorted(appointments, key=lambda appointment: appointment.starts_at)
+    if not ordered:
+        return None
+    first = ordered[0]
+    patient = first.patient
+    kind = MessageKind.BOOKING_CONFIRMATION
+    ids = "-".join(str(appointment.pk) for appointment in ordered)
+    message = _record(
+        kind=kind,
+        key=f"{NOTICE_KEY_PREFIX[kind]}:series:{first.series_id}:appointments:{ids}",
+        patient=patient,
+        about=first.series,
+        now=now,
+        render=lambda: _render_series_booking(ordered, now=now),
+    )
+    if message.status == MessageStatus.SKIPPED:
+        return message
+    for appointment in ordered:
+        AppointmentNotice.objects.get_or_create(
+            appointment_id=appointment.pk, defaults={"changed_at": now}
+        )
+        AppointmentNotice.objects.filter(pk=appointment.pk).update(
+            told=NoticeTold.BOOKED,
+            told_starts_at=appointment.starts_at,
+            told_practitioner_id=appointment.practitioner_id,
+            told_at=now,
+            settled_version=F("version"),
+        )
+        messaging.message_record(
+            kind=kind,
+            idempotency_key=f"{NOTICE_KEY_PREFIX[kind]}:appointment:{appointment.pk}:"
+            f"in-message:{message.pk}",
+            patient=patient,
+            recipient=patient.email,
+            about=appointment,
+            rendered=None,
+            due_at=now,
+            skip_reason=(
+                f"Confirmed in one email with the other sessions of the series "
+                f"(message {message.pk})."
+            ),
+        )
+    return message
+
+
+def _render_series_booking(
+    ordered: Sequence[Appointment], *, now: dt.datetime
+) -> emails.RenderedEmail:
+    first = ordered[0]
+    return emails.series_booking_confirmation(
+        given_name=first.patient.given_name,
+        treatment=first.treatment_type.name,
+        sessions=tuple(
+            emails.BookedSession(
+                appointment=appointment_details(appointment),
+                links=appointment_links(appointment, now=now),
+            )
+            for appointment in ordered
+        ),
+        calendar=ics.events_calendar(
+            events=[calendar_event(appointment, sequence=0) for appointment in ordered],
+            organizer_name=settings.CLINIC_NAME,
+            organizer_email=settings.CLINIC_EMAIL,
+            stamp=now,
+        ),
+    )
 
 
 def sweep_booking_notices(*, now: dt.datetime) -> list[int]:

@@ -126,6 +126,25 @@ def booking_confirmation(
     )
 
 
+@dataclass(frozen=True)
+class BookedSession:
+    """One session in a series booking email: the appointment and its own links."""
+
+    appointment: AppointmentDetails
+    links: PatientLinks
+
+
+def series_booking_confirmation(
+    *, given_name: str, treatment: str, sessions: tuple[BookedSession, ...], calendar: str
+) -> RenderedEmail:
+    """Every session of a series booked at once, in one email with one calendar file."""
+    return _render(
+        "series_booking_confirmation",
+        {"given_name": given_name, "treatment": treatment, "sessions": sessions},
+        attachments=(_calendar_attachment(calendar),),
+    )
+
+
 def booking_rescheduled(
     *,
     given_name: str,

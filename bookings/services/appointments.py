@@ -795,6 +795,8 @@ def series_book_remaining(
                         index=index,
                         earliest=getattr(error, "earliest", None),
                     ) from error
+            # One email for the whole series instead of one confirmation per session.
+            notifications.series_booked(appointments=booked, now=now)
     except IntegrityError as error:
         conflict = _conflict_from_integrity(error)
         raise SeriesPlanError(f"{conflict.message} Nothing was booked.", index=0) from error
