@@ -170,6 +170,10 @@ CSRF_EXEMPT: dict[str, str] = {
         "RFC 8058 one-click unsubscribe: mail clients POST without a page; the signed, "
         "expiring token in the link is the authority, and it only turns emails off"
     ),
+    "selfservice:link_not_working": (
+        "Any other address under /p/: writes nothing, every method gets the same 'this link "
+        "doesn't work, call us' page"
+    ),
 }
 
 

@@ -17,6 +17,7 @@ from django.test import TestCase
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from bookings.links import unsubscribe_link
 from bookings.models import Appointment, AppointmentStatus
 from bookings.services.appointments import appointment_book
 from bookings.tasks import sweep_patient_messages
@@ -90,10 +91,14 @@ def test_patient_confirms_moves_and_cancels_from_their_phone(phone, practitioner
     chosen_label = first_time.inner_text()
     first_time.click()
     phone.get_by_role("button", name="Move my appointment to this time").click()
-    expect(phone.get_by_text("Your appointment has moved.")).to_be_visible()
+    done = phone.get_by_text("Done: your appointment is now on")
+    expect(done).to_be_visible()
+    expect(phone.get_by_text("This link was for an earlier time")).to_have_count(0)
+    assert fits_the_screen(phone)
     appointment.refresh_from_db()
     assert appointment.starts_at != starts_at
     assert appointment.starts_at.astimezone(LONDON).strftime("%H:%M") in chosen_label
+    assert appointment.starts_at.astimezone(LONDON).strftime("at %H:%M") in done.inner_text()
 
     moved = latest_email_to(patient.email)
     assert moved.subject.startswith("Your appointment has moved to")
@@ -111,3 +116,28 @@ def test_patient_confirms_moves_and_cancels_from_their_phone(phone, practitioner
     response = phone.goto(link_in(booked, "confirm")[:-6] + "zzzzz/")
     assert response.status == 404
     assert patient.given_name not in phone.content()
+    # So does one cut short by a mail program: the patient's page, with the phone number.
+    response = phone.goto(link_in(booked, "confirm")[:-20])
+    assert response.status == 404
+    expect(phone.get_by_role("heading", name="This link doesn't work")).to_be_visible()
+    expect(phone.get_by_role("link", name="020 7946 0321").first).to_be_visible()
+    assert fits_the_screen(phone)
+
+
+def test_patient_unsubscribes_and_subscribes_again_from_their_phone(phone, patient):
+    phone.goto(unsubscribe_link(patient_id=patient.pk))
+    expect(phone.get_by_role("heading", name="Email preferences")).to_be_visible()
+    assert fits_the_screen(phone)
+    phone.get_by_label("Also stop appointment reminders and aftercare emails").check()
+    phone.get_by_role("button", name="Unsubscribe").click()
+    expect(phone.get_by_text("You are unsubscribed from follow-up, maintenance")).to_be_visible()
+    patient.refresh_from_db()
+    assert (patient.followup_opt_out, patient.email_reminders) == (True, False)
+
+    phone.get_by_role("button", name="Subscribe again").click()
+
+    expect(phone.get_by_text("Welcome back: you will get our emails again.")).to_be_visible()
+    expect(phone.get_by_role("button", name="Subscribe again")).to_have_count(0)
+    assert fits_the_screen(phone)
+    patient.refresh_from_db()
+    assert (patient.followup_opt_out, patient.email_reminders) == (False, True)
