@@ -4,6 +4,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.urls import reverse
 
 from bookings.models import (
     ApiToken,
@@ -14,10 +15,12 @@ from bookings.models import (
     WorkingHours,
 )
 from bookings.services.tokens import api_token_revoke
+from clinic.admin import AppPageAdmin
 
 
 @admin.register(WorkingHours)
-class WorkingHoursAdmin(admin.ModelAdmin):
+class WorkingHoursAdmin(AppPageAdmin):
+    app_page = "bookings:availability"
     list_display = [
         "practitioner",
         "weekday",
@@ -28,9 +31,15 @@ class WorkingHoursAdmin(admin.ModelAdmin):
     ]
     list_filter = ["practitioner", "weekday"]
 
+    def app_page_url(self, obj: WorkingHours | None = None) -> str:
+        if obj is None:
+            return reverse(self.app_page)
+        return reverse("bookings:working_hours", args=[obj.practitioner_id])
+
 
 @admin.register(TimeOff)
-class TimeOffAdmin(admin.ModelAdmin):
+class TimeOffAdmin(AppPageAdmin):
+    app_page = "bookings:time_off"
     list_display = ["practitioner", "starts_at", "ends_at", "reason"]
 
 
@@ -68,28 +77,22 @@ class AppointmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(BookingSettings)
-class BookingSettingsAdmin(admin.ModelAdmin):
+class BookingSettingsAdmin(AppPageAdmin):
+    app_page = "bookings:booking_settings"
     list_display = ["__str__", "minimum_notice_minutes", "horizon_days", "updated_at"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return not BookingSettings.objects.exists()
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(AppPageAdmin):
     """Tokens are issued on the API tokens page or with ``manage.py issue_api_token`` (the
     clear token is shown once there); here they can only be looked at and revoked."""
+
+    app_page = "bookings:api_tokens"
 
     list_display = ["prefix", "user", "name", "created_at", "last_used_at", "revoked_at"]
     list_filter = ["revoked_at"]
     readonly_fields = ["user", "name", "prefix", "token_hash", "created_at", "last_used_at"]
     actions = ["revoke"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
 
     @admin.action(description="Revoke the selected tokens")
     def revoke(self, request: HttpRequest, queryset: Any) -> None:

@@ -159,7 +159,9 @@ API_NAMESPACE = "api"
 # other admin page lets managers only (clinic.admin replaces AdminSite.has_permission).
 ADMIN_NAMESPACE = "admin"
 ADMIN_RULE = rule(
-    get=MANAGERS, post=MANAGERS, note="Django admin: managers only; patients are read-only there"
+    get=MANAGERS,
+    post=MANAGERS,
+    note="Django admin: managers only; read-only where an app page edits the rows",
 )
 ADMIN_OPEN = {"admin:login": rule(get=EVERYONE, post=EVERYONE, note="Admin sign-in form")}
 

@@ -7,6 +7,7 @@ always right: the search finds exactly what the record says.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, fields, replace
 
 from django.conf import settings
@@ -16,7 +17,7 @@ from django.db import models, transaction
 
 from clinic import audit, clock
 from clinic.errors import BAD_INPUT, DomainError
-from clinic.models import AuditAction, Patient, PreferredContact
+from clinic.models import AuditAction, Patient, Practitioner, PreferredContact
 from clinic.phones import InvalidPhoneNumber, can_receive_texts, normalise_phone
 
 # Nobody alive was born more than this many years ago: an older date is a typo.
@@ -291,3 +292,55 @@ def _consent_change_words(before: dict[str, bool], after: dict[str, bool], *, so
     elif turned_on and not turned_off:
         what = "Subscribed to emails again"
     return f"{what} by {ConsentSource(source).label}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Practitioners (configured by managers in the admin: there is no staff page yet)
+# ---------------------------------------------------------------------------------------------
+
+PRACTITIONER_FIELDS = ("user", "display_name", "title", "colour", "is_active")
+_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+class InvalidPractitionerDetails(DomainError, ValueError):
+    """Details a practitioner record cannot hold. ``errors`` maps fields to messages."""
+
+    code = "invalid_practitioner_details"
+    http_status = BAD_INPUT
+    data_fields = ("errors",)
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(" ".join(errors.values()))
+        self.errors = errors
+
+
+def practitioner_check(*, practitioner: Practitioner) -> None:
+    """Raise ``InvalidPractitionerDetails`` unless the row's details can be saved: a name
+    (the calendar's column heading) and a ``#rrggbb`` colour (drawn into the calendar)."""
+    errors: dict[str, str] = {}
+    if not practitioner.display_name.strip():
+        errors["display_name"] = "Enter the name the calendar shows."
+    if not _COLOUR.fullmatch(practitioner.colour or ""):
+        errors["colour"] = "Give the calendar colour as #rrggbb, e.g. #0d6efd."
+    if errors:
+        raise InvalidPractitionerDetails(errors)
+
+
+@transaction.atomic
+def practitioner_save(*, practitioner: Practitioner) -> Practitioner:
+    """Create or change a practitioner after ``practitioner_check``; audited."""
+    practitioner.display_name = practitioner.display_name.strip()
+    practitioner.title = practitioner.title.strip()
+    practitioner_check(practitioner=practitioner)
+    before = None
+    if practitioner.pk is not None:
+        stored = Practitioner.objects.select_for_update().filter(pk=practitioner.pk).first()
+        before = audit.snapshot(stored, list(PRACTITIONER_FIELDS)) if stored else None
+    practitioner.save()
+    audit.record(
+        action=AuditAction.CHANGE if before is not None else AuditAction.CREATE,
+        obj=practitioner,
+        before=before,
+        after=audit.snapshot(practitioner, list(PRACTITIONER_FIELDS)),
+    )
+    return practitioner

@@ -1,4 +1,6 @@
-"""Admin for managers: the catalogue is editable; clinical records are read-only here.
+"""Admin for managers: everything here is read-only.
+
+The catalogue is edited on its app pages (``treatment_type_save`` checks and audits).
 
 Series, sessions, aftercare notes and amendments change only through the app's pages (the
 services apply the spacing, signing and amendment rules). A signed session or assessment is
@@ -10,10 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
+from django.urls import reverse
 
+from clinic.admin import AppPageAdmin
 from treatments.models import (
     AftercareNote,
     Amendment,
@@ -22,52 +25,13 @@ from treatments.models import (
     TreatmentSession,
     TreatmentType,
 )
-from treatments.parameters import SchemaError, parse_schema, schema_as_json
-
-
-class TreatmentTypeAdminForm(forms.ModelForm):
-    class Meta:
-        model = TreatmentType
-        fields = [
-            "name",
-            "modality",
-            "description",
-            "default_duration_minutes",
-            "extra_area_minutes",
-            "buffer_minutes",
-            "min_interval_days",
-            "max_interval_days",
-            "maintenance_interval_days",
-            "sessions_mild",
-            "sessions_moderate",
-            "sessions_severe",
-            "parameter_schema",
-            "aftercare_template",
-            "rooms",
-            "is_active",
-        ]
-
-    def clean_parameter_schema(self) -> Any:
-        try:
-            return schema_as_json(parse_schema(self.cleaned_data.get("parameter_schema")))
-        except SchemaError as error:
-            raise forms.ValidationError(error.message) from None
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        low, high = cleaned.get("min_interval_days"), cleaned.get("max_interval_days")
-        if low is not None and high is not None and high < low:
-            self.add_error(
-                "max_interval_days",
-                f"The maximum interval ({high} days) must not be shorter than the minimum "
-                f"({low} days).",
-            )
-        return cleaned
 
 
 @admin.register(TreatmentType)
-class TreatmentTypeAdmin(admin.ModelAdmin):
-    form = TreatmentTypeAdminForm
+class TreatmentTypeAdmin(AppPageAdmin):
+    """View-only: the catalogue pages save through ``treatment_type_save``, which checks
+    durations, intervals and the parameter schema and writes the audit trail."""
+
     list_display = [
         "name",
         "modality",
@@ -77,11 +41,11 @@ class TreatmentTypeAdmin(admin.ModelAdmin):
         "is_active",
     ]
     list_filter = ["modality", "is_active"]
-    filter_horizontal = ["rooms"]
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # Series and appointments refer to treatment types: retire one instead (Offered off).
-        return False
+    def app_page_url(self, obj: TreatmentType | None = None) -> str:
+        if obj is None:
+            return reverse("treatments:treatmenttype_list")
+        return reverse("treatments:treatmenttype_update", args=[obj.pk])
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

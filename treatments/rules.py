@@ -752,6 +752,11 @@ def maintenance_schedule(
 # Session length
 # --------------------------------------------------------------------------------------------
 
+# How long a treatment, a session and an appointment may last: the catalogue, the session log
+# and the booking services all check against these two numbers.
+MIN_DURATION_MINUTES = 5
+MAX_DURATION_MINUTES = 240
+
 
 def expected_duration_minutes(
     *, areas: Sequence[str], default_minutes: int, extra_area_minutes: int

@@ -44,9 +44,7 @@ from clinic.roles import Role, has_role
 from treatments import rules as treatment_rules
 from treatments.choices import Suitability
 from treatments.models import TreatmentSeries, TreatmentType
-
-MIN_DURATION_MINUTES = 5
-MAX_DURATION_MINUTES = 240
+from treatments.rules import MAX_DURATION_MINUTES, MIN_DURATION_MINUTES
 
 CONSTRAINT_MESSAGES = {
     "appointment_no_practitioner_overlap": (

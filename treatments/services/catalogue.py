@@ -7,8 +7,9 @@ from typing import Any
 
 from django.db import transaction
 
+from clinic import audit
 from clinic.errors import BAD_INPUT
-from clinic.models import Room
+from clinic.models import AuditAction, Room
 from treatments import rules
 from treatments.choices import Modality
 from treatments.models import TreatmentType
@@ -16,7 +17,7 @@ from treatments.parameters import SchemaError, parse_schema, schema_as_json
 
 # Field -> (lowest, highest) for the numbers a manager types in.
 NUMBER_RANGES: dict[str, tuple[int, int]] = {
-    "default_duration_minutes": (5, 240),
+    "default_duration_minutes": (rules.MIN_DURATION_MINUTES, rules.MAX_DURATION_MINUTES),
     "extra_area_minutes": (0, 120),
     "buffer_minutes": (0, 120),
     "min_interval_days": (1, 365),
@@ -114,7 +115,9 @@ def treatment_type_save(
 
     Invariants: a unique name; intervals 1 <= minimum <= maximum; session counts growing with
     severity; a parameter list with unique names and valid ranges (min <= max); an aftercare
-    template. Sessions already logged keep the values they recorded.
+    template; a duration within ``rules.MIN_DURATION_MINUTES`` and ``MAX_DURATION_MINUTES``;
+    non-negative extra-area and cleanup minutes. Sessions already logged keep the values they
+    recorded. Every save is audited.
     """
     instance_pk = treatment_type.pk if treatment_type else None
     errors = _check_values(values, instance_pk=instance_pk)
@@ -126,10 +129,12 @@ def treatment_type_save(
         parameter_errors = error.errors
     if errors or parameter_errors:
         raise CatalogueError(errors, parameter_errors)
+    before = None
     if treatment_type is None:
         treatment_type = TreatmentType()
     else:
         treatment_type = TreatmentType.objects.select_for_update().get(pk=treatment_type.pk)
+        before = _audited(treatment_type)
     for field in EDITABLE_FIELDS:
         if field in values:
             value = values[field]
@@ -137,4 +142,18 @@ def treatment_type_save(
     treatment_type.parameter_schema = schema_as_json(specs)
     treatment_type.save()
     treatment_type.rooms.set(list(rooms))
+    audit.record(
+        action=AuditAction.CREATE if before is None else AuditAction.CHANGE,
+        obj=treatment_type,
+        before=before,
+        after=_audited(treatment_type),
+    )
     return treatment_type
+
+
+def _audited(treatment_type: TreatmentType) -> dict[str, Any]:
+    """What the trail keeps of a treatment type: its fields and the rooms that host it."""
+    return {
+        **audit.snapshot(treatment_type),
+        "rooms": sorted(treatment_type.rooms.values_list("pk", flat=True)),
+    }

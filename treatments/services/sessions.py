@@ -35,9 +35,8 @@ from treatments.models import (
     TreatmentSession,
 )
 from treatments.parameters import ParameterError, SchemaError, clean_parameters
+from treatments.rules import MAX_DURATION_MINUTES, MIN_DURATION_MINUTES
 
-MIN_DURATION_MINUTES = 5
-MAX_DURATION_MINUTES = 240
 OTHER_RESPONSE_MAX_LENGTH = 300
 
 # Fields an amendment may change, in the order the trail lists them.
