@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.forms import BaseFormSet, formset_factory
 
 from bookings.models import BookingSettings, WorkingHours
+from bookings.services.availability import MAX_HORIZON_DAYS, MAX_MINIMUM_NOTICE_MINUTES
 from clinic import clock
 from clinic.date_input import DayField
 from clinic.forms_security import BoundedModelMultipleChoiceField
@@ -354,6 +355,9 @@ PlannedSessionFormSet = formset_factory(
 
 
 class OpeningHoursForm(forms.ModelForm):
+    """One opening span; the rules (closes after it opens, no overlap) are
+    ``bookings.rules.opening_hours_problems``, applied by ``opening_hours_set``."""
+
     class Meta:
         model = OpeningHours
         fields = ["weekday", "opens_at", "closes_at"]
@@ -363,39 +367,12 @@ class OpeningHoursForm(forms.ModelForm):
         }
         labels = {"opens_at": "Opens", "closes_at": "Closes"}
 
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        opens, closes = cleaned.get("opens_at"), cleaned.get("closes_at")
-        if opens and closes and closes <= opens:
-            self.add_error("closes_at", "Closing time must be after opening time.")
-        return cleaned
+    def _post_clean(self) -> None:
+        # No model validation: the rows are written by the service, which checks them.
+        pass
 
 
-class BaseOpeningHoursFormSet(BaseFormSet):
-    def clean(self) -> None:
-        super().clean()
-        spans: dict[int, list[tuple[dt.time, dt.time]]] = {}
-        for form in self.forms:
-            data = getattr(form, "cleaned_data", None)
-            if not data or data.get("DELETE") or not data.get("opens_at"):
-                continue
-            weekday, opens_at, closes_at = (
-                data.get("weekday"),
-                data["opens_at"],
-                data.get("closes_at"),
-            )
-            if weekday is None or not closes_at:
-                continue
-            for opens, closes in spans.get(weekday, []):
-                if opens_at < closes and opens < closes_at:
-                    form.add_error("opens_at", f"Overlaps other hours on {Weekday(weekday).label}.")
-                    break
-            spans.setdefault(weekday, []).append((opens_at, closes_at))
-
-
-OpeningHoursFormSet = formset_factory(
-    OpeningHoursForm, formset=BaseOpeningHoursFormSet, extra=2, can_delete=True
-)
+OpeningHoursFormSet = formset_factory(OpeningHoursForm, extra=2, can_delete=True)
 
 
 class ClosureForm(forms.ModelForm):
@@ -416,7 +393,9 @@ class ClosureForm(forms.ModelForm):
 
 
 class WorkingDayForm(forms.Form):
-    """One weekday of a practitioner's week; an unticked day is a day off."""
+    """One weekday of a practitioner's week; an unticked day is a day off. The rules (the day
+    ends after it starts, the break inside it, inside opening hours) are
+    ``bookings.rules.working_day_problems``, applied by ``working_week_set``."""
 
     weekday = forms.TypedChoiceField(choices=Weekday.choices, coerce=int, widget=forms.HiddenInput)
     works = forms.BooleanField(required=False, label="Works")
@@ -438,19 +417,6 @@ class WorkingDayForm(forms.Form):
             self.add_error("starts_at", "When does the day start?")
         if not ends:
             self.add_error("ends_at", "When does the day end?")
-        if starts and ends and ends <= starts:
-            self.add_error("ends_at", "The day must end after it starts.")
-        break_from, break_to = cleaned.get("break_starts_at"), cleaned.get("break_ends_at")
-        if bool(break_from) != bool(break_to):
-            self.add_error("break_ends_at", "Give both the start and the end of the break.")
-        elif (
-            break_from
-            and break_to
-            and starts
-            and ends
-            and not starts <= break_from < break_to <= ends
-        ):
-            self.add_error("break_starts_at", "The break must lie inside the working hours.")
         return cleaned
 
 
@@ -554,13 +520,13 @@ class RoomForm(forms.ModelForm):
 class BookingSettingsForm(forms.ModelForm):
     minimum_notice_minutes = forms.IntegerField(
         min_value=0,
-        max_value=60 * 24 * 14,
+        max_value=MAX_MINIMUM_NOTICE_MINUTES,
         label="Minimum booking notice (minutes)",
         help_text="How long before its start an appointment can still be booked or moved to.",
     )
     horizon_days = forms.IntegerField(
         min_value=1,
-        max_value=730,
+        max_value=MAX_HORIZON_DAYS,
         label="Book up to (days ahead)",
         help_text="How far ahead appointments can be booked.",
     )

@@ -7,9 +7,10 @@ No ORM and no clock: selectors and services turn rows into :class:`SessionDate` 
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 from treatments.rules import (
     DomainError,
@@ -149,3 +150,116 @@ def best_candidate(
         ),
         default=None,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Opening and working hours (wall-clock times of a weekday)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HoursProblem:
+    """Why one row of a week's hours is refused: ``row`` is its position in what was given,
+    ``field`` the value to blame (``opens_at``, ``starts_at``, ...)."""
+
+    row: int
+    field: str
+    message: str
+
+
+class HoursRefused(BookingError):
+    """Opening or working hours the rules refuse; ``problems`` says which rows and why."""
+
+    def __init__(self, problems: Sequence[HoursProblem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__(" ".join(problem.message for problem in self.problems))
+
+
+def _weekday_name(weekday: int) -> str:
+    return calendar.day_name[weekday]
+
+
+def _clock(moment: time) -> str:
+    return f"{moment:%H:%M}"
+
+
+def opening_hours_problems(spans: Sequence[tuple[int, time, time]]) -> list[HoursProblem]:
+    """Each span closes after it opens, and spans on one weekday do not overlap."""
+    problems: list[HoursProblem] = []
+    seen: dict[int, list[tuple[time, time]]] = {}
+    for row, (weekday, opens, closes) in enumerate(spans):
+        if closes <= opens:
+            problems.append(
+                HoursProblem(row, "closes_at", "Closing time must be after opening time.")
+            )
+            continue
+        if any(
+            opens < other_closes and other_opens < closes
+            for other_opens, other_closes in seen.get(weekday, [])
+        ):
+            problems.append(
+                HoursProblem(row, "opens_at", f"Overlaps other hours on {_weekday_name(weekday)}.")
+            )
+        seen.setdefault(weekday, []).append((opens, closes))
+    return problems
+
+
+def _merged(spans: Iterable[tuple[time, time]]) -> list[tuple[time, time]]:
+    merged: list[tuple[time, time]] = []
+    for opens, closes in sorted(spans):
+        if merged and opens <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], closes))
+        else:
+            merged.append((opens, closes))
+    return merged
+
+
+def working_day_problems(
+    *,
+    row: int,
+    weekday: int,
+    starts_at: time,
+    ends_at: time,
+    break_starts_at: time | None,
+    break_ends_at: time | None,
+    opening: Sequence[tuple[time, time]],
+) -> list[HoursProblem]:
+    """A practitioner's day: it ends after it starts, a break lies inside it, and every
+    worked minute (the break aside) lies inside the clinic's opening hours that weekday."""
+    day = _weekday_name(weekday)
+    if ends_at <= starts_at:
+        return [HoursProblem(row, "ends_at", "The day must end after it starts.")]
+    if (break_starts_at is None) != (break_ends_at is None):
+        return [HoursProblem(row, "break_ends_at", "Give both the start and the end of the break.")]
+    worked = [(starts_at, ends_at)]
+    if break_starts_at is not None and break_ends_at is not None:
+        if not starts_at <= break_starts_at < break_ends_at <= ends_at:
+            return [
+                HoursProblem(row, "break_starts_at", "The break must lie inside the working hours.")
+            ]
+        worked = [(starts_at, break_starts_at), (break_ends_at, ends_at)]
+    open_spans = _merged(opening)
+    if not open_spans:
+        return [
+            HoursProblem(
+                row,
+                "starts_at",
+                f"The clinic is closed on {day}s: working hours must lie within its opening hours.",
+            )
+        ]
+    inside = all(
+        any(opens <= first and last <= closes for opens, closes in open_spans)
+        for first, last in worked
+        if first < last
+    )
+    if inside:
+        return []
+    hours = ", ".join(f"{_clock(opens)}-{_clock(closes)}" for opens, closes in open_spans)
+    return [
+        HoursProblem(
+            row,
+            "starts_at",
+            f"Working hours on {day} ({_clock(starts_at)}-{_clock(ends_at)}) must lie within "
+            f"the clinic's opening hours that day: {hours}.",
+        )
+    ]

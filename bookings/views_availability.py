@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from bookings import forms
 from bookings.models import ApiToken, BookingSettings, TimeOff, WorkingHours
-from bookings.rules import BookingError
+from bookings.rules import BookingError, HoursRefused
 from bookings.services import availability as availability_services
 from bookings.services import tokens as token_services
 from clinic import clock
@@ -54,20 +54,29 @@ def opening_hours_edit(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         formset = forms.OpeningHoursFormSet(request.POST, prefix="hours")
         if formset.is_valid():
+            kept = [
+                form
+                for form in formset.forms
+                if form.cleaned_data
+                and not form.cleaned_data.get("DELETE")
+                and form.cleaned_data.get("opens_at")
+            ]
             spans = [
                 (
                     form.cleaned_data["weekday"],
                     form.cleaned_data["opens_at"],
                     form.cleaned_data["closes_at"],
                 )
-                for form in formset.forms
-                if form.cleaned_data
-                and not form.cleaned_data.get("DELETE")
-                and form.cleaned_data.get("opens_at")
+                for form in kept
             ]
-            availability_services.opening_hours_set(spans=spans)
-            messages.success(request, "Opening hours saved.")
-            return redirect("bookings:availability")
+            try:
+                availability_services.opening_hours_set(spans=spans)
+            except HoursRefused as refused:
+                for problem in refused.problems:
+                    kept[problem.row].add_error(problem.field, problem.message)
+            else:
+                messages.success(request, "Opening hours saved.")
+                return redirect("bookings:availability")
     else:
         formset = forms.OpeningHoursFormSet(
             prefix="hours",
@@ -124,11 +133,16 @@ def working_hours_edit(request: HttpRequest, practitioner_id: int) -> HttpRespon
     if request.method == "POST":
         formset = forms.WorkingWeekFormSet(request.POST, prefix="day")
         if formset.is_valid():
-            availability_services.working_week_set(
-                practitioner=practitioner, days=[form.cleaned_data for form in formset.forms]
-            )
-            messages.success(request, f"Working hours for {practitioner} saved.")
-            return redirect("bookings:availability")
+            try:
+                availability_services.working_week_set(
+                    practitioner=practitioner, days=[form.cleaned_data for form in formset.forms]
+                )
+            except HoursRefused as refused:
+                for problem in refused.problems:
+                    formset.forms[problem.row].add_error(problem.field, problem.message)
+            else:
+                messages.success(request, f"Working hours for {practitioner} saved.")
+                return redirect("bookings:availability")
     else:
         formset = forms.WorkingWeekFormSet(
             prefix="day",
@@ -206,14 +220,18 @@ def room_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     if request.method == "POST":
         form = forms.RoomForm(request.POST, instance=room)
         if form.is_valid():
-            saved = availability_services.room_save(
-                room=room,
-                name=form.cleaned_data["name"],
-                is_active=form.cleaned_data["is_active"],
-                treatment_types=form.cleaned_data["treatment_types"],
-            )
-            messages.success(request, f"{saved} saved.")
-            return redirect("bookings:rooms")
+            try:
+                saved = availability_services.room_save(
+                    room=room,
+                    name=form.cleaned_data["name"],
+                    is_active=form.cleaned_data["is_active"],
+                    treatment_types=form.cleaned_data["treatment_types"],
+                )
+            except BookingError as error:
+                form.add_error("name", error.message)
+            else:
+                messages.success(request, f"{saved} saved.")
+                return redirect("bookings:rooms")
     else:
         form = forms.RoomForm(instance=room)
     return render(request, "bookings/room_form.html", {"form": form, "room": room})
@@ -225,12 +243,16 @@ def booking_settings(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = forms.BookingSettingsForm(request.POST, instance=current)
         if form.is_valid():
-            availability_services.booking_settings_update(
-                minimum_notice_minutes=form.cleaned_data["minimum_notice_minutes"],
-                horizon_days=form.cleaned_data["horizon_days"],
-            )
-            messages.success(request, "Booking settings saved.")
-            return redirect("bookings:availability")
+            try:
+                availability_services.booking_settings_update(
+                    minimum_notice_minutes=form.cleaned_data["minimum_notice_minutes"],
+                    horizon_days=form.cleaned_data["horizon_days"],
+                )
+            except BookingError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, "Booking settings saved.")
+                return redirect("bookings:availability")
     else:
         form = forms.BookingSettingsForm(instance=current)
     return render(request, "bookings/booking_settings_form.html", {"form": form})

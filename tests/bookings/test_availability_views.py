@@ -14,7 +14,7 @@ from bookings import services
 from bookings.models import ApiToken, BookingSettings, TimeOff, WorkingHours
 from bookings.services.tokens import api_token_authenticate, hash_token
 from clinic.models import ClinicClosure, OpeningHours, Room
-from tests.bookings.builders import MONDAY, local
+from tests.bookings.builders import MONDAY, local, open_clinic
 
 pytestmark = pytest.mark.django_db
 
@@ -87,6 +87,7 @@ def week_post(days: dict[int, tuple[str, str, str, str]]) -> dict:
 
 
 def test_manager_sets_a_practitioners_week_with_a_break(client, manager, practitioner):
+    open_clinic()
     client.force_login(manager)
     response = client.post(
         f"/availability/working-hours/{practitioner.pk}/",
@@ -101,6 +102,7 @@ def test_manager_sets_a_practitioners_week_with_a_break(client, manager, practit
 
 
 def test_a_break_outside_the_working_day_is_refused(client, manager, practitioner):
+    open_clinic()
     client.force_login(manager)
     response = client.post(
         f"/availability/working-hours/{practitioner.pk}/",
