@@ -5,6 +5,7 @@ All of them are clinical: practitioners and managers only (receptionists get a 4
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from typing import Any
 
@@ -185,11 +186,14 @@ def session_log_view(request: HttpRequest, series_id: int) -> HttpResponse:
             "areas": previous.areas if previous else [TreatedArea.FACE],
             "redness": "none",
         }
-        initial["duration_minutes"] = rules.expected_duration_minutes(
-            areas=initial["areas"],
-            default_minutes=treatment_type.default_duration_minutes,
-            extra_area_minutes=treatment_type.extra_area_minutes,
-        )
+        # A type saved before the catalogue's rules held (0 minutes): no proposal, the
+        # practitioner types the duration.
+        with contextlib.suppress(ValueError):
+            initial["duration_minutes"] = rules.expected_duration_minutes(
+                areas=initial["areas"],
+                default_minutes=treatment_type.default_duration_minutes,
+                extra_area_minutes=treatment_type.extra_area_minutes,
+            )
         if previous is not None:
             # Start from last time's settings: practitioners adjust from there.
             initial.update(
