@@ -17,6 +17,7 @@ from bookings.services.availability import MAX_HORIZON_DAYS, MAX_MINIMUM_NOTICE_
 from clinic import clock
 from clinic.date_input import DayField
 from clinic.forms_security import BoundedModelMultipleChoiceField
+from clinic.limits import NOTES_MAX_LENGTH, REASON_MAX_LENGTH
 from clinic.models import ClinicClosure, OpeningHours, Practitioner, Room, Weekday
 from treatments.models import TreatmentSeries, TreatmentType
 
@@ -140,14 +141,18 @@ class BookingForm(StartMixin, forms.Form):
     room = forms.ModelChoiceField(
         queryset=Room.objects.none(), required=False, empty_label="Any free room that fits"
     )
-    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    notes = forms.CharField(
+        max_length=NOTES_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
     suitability_override_reason = forms.CharField(
+        max_length=REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
         label="Suitability override (practitioners only)",
         help_text="Needed only when the latest assessment says not suitable.",
     )
     spacing_override_reason = forms.CharField(
+        max_length=REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
         label="Spacing override (practitioners only)",
@@ -205,6 +210,7 @@ class RescheduleForm(StartMixin, forms.Form):
         max_length=300, required=False, help_text="Kept in the appointment's history."
     )
     spacing_override_reason = forms.CharField(
+        max_length=REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
         label="Spacing override (practitioners only)",

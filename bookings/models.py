@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from clinic.limits import NOTES_MAX_LENGTH, REASON_MAX_LENGTH
 from clinic.models import Patient, Practitioner, Room, Weekday
 from treatments.models import TreatmentSeries, TreatmentSession, TreatmentType
 
@@ -130,13 +131,13 @@ class Appointment(models.Model):
     booked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, max_length=NOTES_MAX_LENGTH)
     # Series flags recorded when the session was booked or moved.
     overdue = models.BooleanField(
         default=False, help_text="Booked later than the series window allows"
     )
-    spacing_override_reason = models.TextField(blank=True)
-    suitability_override_reason = models.TextField(blank=True)
+    spacing_override_reason = models.TextField(blank=True, max_length=REASON_MAX_LENGTH)
+    suitability_override_reason = models.TextField(blank=True, max_length=REASON_MAX_LENGTH)
     override_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

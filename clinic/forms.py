@@ -12,6 +12,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm, SetPasswordForm
 
+from clinic.limits import NOTES_MAX_LENGTH
 from clinic.models import PreferredContact
 from clinic.phones import InvalidPhoneNumber, normalise_phone
 from clinic.selectors import PatientStatus
@@ -123,6 +124,7 @@ class PatientForm(forms.Form):
         help_text="They still get booking confirmations and reminders if they consent above.",
     )
     notes = forms.CharField(
+        max_length=NOTES_MAX_LENGTH,
         label="Notes",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),

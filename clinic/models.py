@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 
 from clinic.choices import Suitability
+from clinic.limits import NOTES_MAX_LENGTH
 from clinic.phones import phone_search_forms
 
 # Typographic apostrophes and dashes are typed as plain ones at the desk.
@@ -152,7 +153,7 @@ class Patient(models.Model):
     followup_opt_out = models.BooleanField(
         "Opted out of follow-up and maintenance emails", default=False
     )
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, max_length=NOTES_MAX_LENGTH)
     is_active = models.BooleanField("Active", default=True)
     # Set by clinic.privacy.patient_erase: identity anonymised, nothing is sent any more.
     erased_at = models.DateTimeField(null=True, blank=True, editable=False)

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import IntegrityError, models
 from django.db.models import F, Q
 
+from clinic.limits import NOTES_MAX_LENGTH, REASON_MAX_LENGTH, TEMPLATE_MAX_LENGTH
 from clinic.models import Patient, Practitioner, Room
 from treatments.choices import (
     Fitzpatrick,
@@ -29,7 +30,7 @@ class TreatmentType(models.Model):
 
     name = models.CharField(max_length=120, unique=True)
     modality = models.CharField(max_length=20, choices=Modality.choices)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, max_length=NOTES_MAX_LENGTH)
     default_duration_minutes = models.PositiveSmallIntegerField(default=30)
     extra_area_minutes = models.PositiveSmallIntegerField(
         default=15, help_text="Added per extra area (neck, chest, ...) beyond the face"
@@ -44,7 +45,7 @@ class TreatmentType(models.Model):
     sessions_moderate = models.PositiveSmallIntegerField(default=6)
     sessions_severe = models.PositiveSmallIntegerField(default=8)
     parameter_schema = models.JSONField(default=list, blank=True)
-    aftercare_template = models.TextField(blank=True)
+    aftercare_template = models.TextField(blank=True, max_length=TEMPLATE_MAX_LENGTH)
     rooms = models.ManyToManyField(Room, blank=True, related_name="treatment_types")
     is_active = models.BooleanField(default=True)
 
@@ -119,9 +120,9 @@ class SkinAssessment(models.Model):
     contraindications = models.JSONField(default=list, blank=True)
     surgery_on = models.DateField(null=True, blank=True)
     other_contraindication = models.CharField(max_length=200, blank=True)
-    medications = models.TextField(blank=True)
-    allergies = models.TextField(blank=True)
-    notes = models.TextField(blank=True)
+    medications = models.TextField(blank=True, max_length=NOTES_MAX_LENGTH)
+    allergies = models.TextField(blank=True, max_length=NOTES_MAX_LENGTH)
+    notes = models.TextField(blank=True, max_length=NOTES_MAX_LENGTH)
     # The screening outcome at the time of recording (rules.screen_assessment).
     outcome = models.CharField(
         max_length=20, choices=Suitability.choices, default=Suitability.UNKNOWN
@@ -174,7 +175,7 @@ class TreatmentSeries(models.Model):
         max_length=20, choices=SeriesStatus.choices, default=SeriesStatus.PLANNED
     )
     stop_reason = models.CharField(max_length=300, blank=True)
-    suitability_override_reason = models.TextField(blank=True)
+    suitability_override_reason = models.TextField(blank=True, max_length=REASON_MAX_LENGTH)
     # The screening outcome when the series was planned ("suitable", "caution", ...).
     screening_outcome = models.CharField(
         max_length=20, choices=Suitability.choices, default=Suitability.UNKNOWN
@@ -236,13 +237,15 @@ class TreatmentSession(models.Model):
     comfort = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Patient comfort, 1 (painful) to 5 (comfortable)"
     )
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, max_length=NOTES_MAX_LENGTH)
     aftercare_additions = models.TextField(
-        blank=True, help_text="Added to the treatment type's aftercare template when signed"
+        blank=True,
+        max_length=NOTES_MAX_LENGTH,
+        help_text="Added to the treatment type's aftercare template when signed",
     )
     is_maintenance = models.BooleanField(default=False)
     overdue = models.BooleanField(default=False)
-    spacing_override_reason = models.TextField(blank=True)
+    spacing_override_reason = models.TextField(blank=True, max_length=REASON_MAX_LENGTH)
     logged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -333,7 +336,7 @@ class Amendment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     amended_at = models.DateTimeField(auto_now_add=True)
-    reason = models.TextField()
+    reason = models.TextField(max_length=REASON_MAX_LENGTH)
     changes = models.JSONField(help_text='{"field": {"before": ..., "after": ...}}')
 
     class Meta:

@@ -13,6 +13,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout
 from django import forms
 
+from clinic.limits import NOTES_MAX_LENGTH, REASON_MAX_LENGTH
 from clinic.models import Patient
 from treatments.choices import (
     Concern,
@@ -77,12 +78,23 @@ class AssessmentForm(forms.Form):
         "6 months, pregnancy). Filling this in ticks Other.",
     )
     medications = forms.CharField(
-        label="Medications", required=False, widget=forms.Textarea(attrs={"rows": 2})
+        max_length=NOTES_MAX_LENGTH,
+        label="Medications",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     allergies = forms.CharField(
-        label="Allergies", required=False, widget=forms.Textarea(attrs={"rows": 2})
+        max_length=NOTES_MAX_LENGTH,
+        label="Allergies",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
-    notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    notes = forms.CharField(
+        max_length=NOTES_MAX_LENGTH,
+        label="Notes",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
     submit_label = "Save and sign"
 
@@ -261,6 +273,7 @@ class AmendmentForm(AssessmentForm):
     """The form for a signed assessment: every field, plus why it is being changed."""
 
     reason = forms.CharField(
+        max_length=REASON_MAX_LENGTH,
         label="Reason for the amendment",
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Required. Kept with the amendment, with your name and the time, "

@@ -10,6 +10,7 @@ from crispy_forms.layout import Submit
 from django import forms
 
 from clinic.date_input import DayField
+from clinic.limits import REASON_MAX_LENGTH
 from clinic.models import Practitioner
 from treatments.choices import Concern, Severity
 from treatments.models import TreatmentType
@@ -64,6 +65,7 @@ class SeriesPlanForm(forms.Form):
         label="Practitioner responsible",
     )
     override_reason = forms.CharField(
+        max_length=REASON_MAX_LENGTH,
         required=False,
         label="Override: why it is safe to treat despite the screening",
         widget=forms.Textarea(attrs={"rows": 3}),

@@ -17,6 +17,7 @@ from django import forms
 
 from clinic import clock
 from clinic.date_input import DayField
+from clinic.limits import NOTES_MAX_LENGTH, REASON_MAX_LENGTH
 from clinic.models import Practitioner
 from treatments import rules
 from treatments.choices import Redness, TreatedArea
@@ -118,15 +119,20 @@ class SessionForm(forms.Form):
         label="Patient comfort",
     )
     notes = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 3}), label="Clinical notes"
+        max_length=NOTES_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Clinical notes",
     )
     aftercare_additions = forms.CharField(
+        max_length=NOTES_MAX_LENGTH,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         label="Your additions to the aftercare note",
         help_text="Added below the treatment's standard aftercare advice when you sign.",
     )
     spacing_override_reason = forms.CharField(
+        max_length=REASON_MAX_LENGTH,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         label="Spacing override (practitioners only)",
@@ -271,6 +277,7 @@ class SessionAmendForm(SessionForm):
     """A signed session's values plus the reason for changing them."""
 
     reason = forms.CharField(
+        max_length=REASON_MAX_LENGTH,
         label="Reason for the amendment",
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": "Give the reason for the amendment."},
