@@ -115,8 +115,16 @@ class PatientForm(forms.Form):
         initial=PreferredContact.EMAIL,
         widget=forms.RadioSelect,
     )
+    # Unticked until the patient says yes: a pre-ticked box is not consent. Existing patients
+    # keep what they chose (the edit form starts from the stored value).
     email_reminders = forms.BooleanField(
-        label="Consents to email reminders and booking emails", required=False, initial=True
+        label="Patient agrees to appointment reminders, aftercare and follow-up emails",
+        required=False,
+        initial=False,
+        help_text=(
+            "Tick only if the patient said yes. Booking confirmations, changes and "
+            "cancellations are emailed to the address above either way."
+        ),
     )
     followup_opt_out = forms.BooleanField(
         label="Opted out of follow-up and maintenance emails",

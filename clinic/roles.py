@@ -61,6 +61,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
 }
 
 CLINICAL_ROLES = (Role.PRACTITIONER, Role.MANAGER)
+# Who answers a patient's GDPR requests (the export and the erasure of their identity).
+PRIVACY_ROLES = (Role.MANAGER,)
 ALL_ROLES = tuple(Role)
 
 
@@ -133,6 +135,10 @@ def has_role(user: Any, *roles: str) -> bool:
 def can_see_clinical(user: Any) -> bool:
     """Receptionists see suitability badges, never assessment or session detail."""
     return has_role(user, *CLINICAL_ROLES)
+
+
+def can_handle_privacy_requests(user: Any) -> bool:
+    return has_role(user, *PRIVACY_ROLES)
 
 
 def check_role(user: Any, roles: Iterable[str]) -> None:

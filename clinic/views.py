@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 from clinic import audit, clock, health, selectors, services, timeline
 from clinic.forms import PatientForm, PatientSearchForm
 from clinic.models import Patient
-from clinic.roles import Role, can_see_clinical, role_required
+from clinic.roles import Role, can_handle_privacy_requests, can_see_clinical, role_required
 
 
 @role_required()
@@ -196,6 +196,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "timeline": timeline.entries_for(patient, user=request.user),
             "actions": timeline.actions_for(patient, user=request.user),
             "sees_clinical": can_see_clinical(request.user),
+            "handles_privacy": can_handle_privacy_requests(request.user),
         },
     )
 

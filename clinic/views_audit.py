@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from clinic import audit, clock, privacy
 from clinic.forms_security import AuditFilterForm
 from clinic.models import AuditAction, AuditEntry, Patient
-from clinic.roles import Role, role_required
+from clinic.roles import PRIVACY_ROLES, Role, role_required
 
 PAGE_SIZE = 50
 CSV_COLUMNS = [
@@ -133,7 +133,7 @@ def _spreadsheet_safe(value: str) -> str:
     return f"'{value}" if value[:1] in {"=", "+", "-", "@", "\t", "\r"} else value
 
 
-@role_required(Role.MANAGER)
+@role_required(*PRIVACY_ROLES)
 @require_GET
 def patient_privacy(request: HttpRequest, patient_id: int) -> HttpResponse:
     """The readable export: everything held about the patient, on one page."""
@@ -159,7 +159,7 @@ def patient_privacy(request: HttpRequest, patient_id: int) -> HttpResponse:
     )
 
 
-@role_required(Role.MANAGER)
+@role_required(*PRIVACY_ROLES)
 @require_GET
 def patient_export_json(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=patient_id)
@@ -171,7 +171,7 @@ def patient_export_json(request: HttpRequest, patient_id: int) -> HttpResponse:
     return response
 
 
-@role_required(Role.MANAGER)
+@role_required(*PRIVACY_ROLES)
 @require_http_methods(["GET", "POST"])
 def patient_erase(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=patient_id)
