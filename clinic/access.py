@@ -51,7 +51,7 @@ MATRIX: dict[str, Access] = {
     "home": rule(get=STAFF),
     "healthz": rule(get=EVERYONE, note="Load balancer probe; no data"),
     "login": rule(get=EVERYONE, post=EVERYONE, note="django-axes throttled"),
-    "logout": rule(post=STAFF, note="POST only (CSRF)"),
+    "logout": rule(get=STAFF, post=STAFF, note="GET asks with a button; POST signs out (CSRF)"),
     "otp_verify": rule(get=STAFF, post=STAFF),
     "otp_enrol": rule(get=STAFF, post=STAFF),
     "password_change": rule(get=STAFF, post=STAFF),

@@ -2,7 +2,8 @@
 
 - ``NoStoreMiddleware``: pages rendered by views are never stored by browsers or proxies.
 - ``SessionLifetimeMiddleware``: a session ends ``SESSION_ABSOLUTE_HOURS`` after sign-in,
-  however active (the idle timeout is Django's ``SESSION_COOKIE_AGE``).
+  however active (the idle timeout is Django's ``SESSION_COOKIE_AGE``); a user whose session
+  timed out is told so on the sign-in page.
 - ``TwoFactorMiddleware``: a user with a TOTP device must enter a code after the password;
   with ``OTP_REQUIRED_FOR_CLINICAL`` practitioners and managers must enrol first.
 - ``LoginThrottleBackend``: django-axes, per username and per address, with a cool-off.
@@ -41,6 +42,8 @@ SESSION_STARTED_KEY = "_clinic_signed_in_at"
 # "verify": has a device, must enter a code; "enrol": must set one up; "none": neither.
 SESSION_OTP_KEY = "_clinic_two_factor"
 TWO_FACTOR_URL_NAMES = frozenset({"otp_verify", "otp_enrol", "logout"})
+# When the last signed-in request was (signed, no personal data); see SessionLifetimeMiddleware.
+LAST_ACTIVE_COOKIE = "clinic_last_active"
 
 
 def client_ip_address(request: HttpRequest) -> str:
@@ -76,12 +79,40 @@ class NoStoreMiddleware:
         return response
 
 
+def idle_sign_out_message() -> str:
+    minutes = settings.SESSION_COOKIE_AGE // 60
+    return f"You were signed out after {minutes} minutes without activity."
+
+
 class SessionLifetimeMiddleware:
+    """Ends sessions past their absolute lifetime, and explains an idle time-out.
+
+    An idle session simply expires (the browser drops its cookie), so nothing on the server
+    knows the visitor was signed in. A second, signed cookie holding only the time of the
+    last signed-in request outlives it; an anonymous request that still carries one from
+    longer ago than the idle timeout gets the reason on the sign-in page. Signing out
+    deletes it, so a deliberate sign-out is never called a time-out.
+    """
+
     def __init__(self, get_response: Any) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            response.set_signed_cookie(
+                LAST_ACTIVE_COOKIE,
+                str(int(time.time())),
+                salt=LAST_ACTIVE_COOKIE,
+                max_age=settings.SESSION_ABSOLUTE_HOURS * 3600,
+                secure=settings.SESSION_COOKIE_SECURE,
+                httponly=True,
+                samesite="Lax",
+            )
+        elif LAST_ACTIVE_COOKIE in request.COOKIES:
+            response.delete_cookie(LAST_ACTIVE_COOKIE, samesite="Lax")
+        return response
 
     def process_view(
         self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: Any
@@ -89,6 +120,11 @@ class SessionLifetimeMiddleware:
         # In process_view (not __call__) so the messages middleware is ready, and before
         # LoginRequiredMiddleware's process_view, which then sends the user to sign in.
         if not request.user.is_authenticated:
+            last_active = request.get_signed_cookie(
+                LAST_ACTIVE_COOKIE, default=None, salt=LAST_ACTIVE_COOKIE
+            )
+            if last_active and time.time() - int(last_active) >= settings.SESSION_COOKIE_AGE:
+                messages.info(request, idle_sign_out_message())
             return
         started = request.session.get(SESSION_STARTED_KEY)
         now = time.time()

@@ -14,7 +14,7 @@ handler500 = "clinic.views.error_500"
 
 account_patterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", views.SignOutView.as_view(), name="logout"),
     path("two-factor/", views_twofactor.otp_verify, name="otp_verify"),
     path("two-factor/setup/", views_twofactor.otp_enrol, name="otp_enrol"),
     path(

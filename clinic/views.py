@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import LogoutView
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,6 +23,21 @@ from clinic.roles import Role, can_handle_privacy_requests, can_see_clinical, ro
 @role_required()
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "clinic/home.html")
+
+
+class SignOutView(LogoutView):
+    """GET asks "Sign out?" with a button (a link must not sign anyone out: CSRF); POST
+    signs out and the sign-in page says so."""
+
+    http_method_names = ["get", "post", "options"]
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return render(request, "registration/logout_confirm.html")
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        messages.info(request, "You have signed out.")
+        return response
 
 
 @role_required(Role.MANAGER)
