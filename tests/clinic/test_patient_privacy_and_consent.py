@@ -3,15 +3,13 @@ starts unticked and says what it governs."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import re
 from html.parser import HTMLParser
+from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import reverse
-
 
 pytestmark = pytest.mark.django_db
 
@@ -146,9 +144,7 @@ def test_consent_to_email_is_unticked_on_a_new_patient_and_says_what_it_governs(
     assert "booking" in page.text(f"{box['id']}_helptext").lower()
 
 
-def test_editing_a_consenting_patient_keeps_their_consent_ticked(
-    receptionist: Any, patient: Any
-):
+def test_editing_a_consenting_patient_keeps_their_consent_ticked(receptionist: Any, patient: Any):
     assert patient.email_reminders is True
     page = _page(signed_in(receptionist), reverse("clinic:patient_update", args=[patient.pk]))
 
