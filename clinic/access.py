@@ -7,11 +7,11 @@ the running views against this table: a role listed may use the page (it may sti
 missing from the table fails the test, so the table stays complete.
 
 The anonymous allowlist (:data:`ANONYMOUS_ALLOWED`) is the entries that list
-``ANONYMOUS``: sign-in and password reset, ``/healthz``, the patient self-service links
-under ``/p/`` (signed, expiring tokens), the API's schema and docs (public by design: the
-schema names no patient data and every operation needs a token), and static files (served
-by WhiteNoise before any view, so not in the resolver). The API answers 401 without a
-token, whatever the session says. Django's admin has its own sign-in
+``ANONYMOUS``: sign-in and password reset, ``/healthz``, ``/favicon.ico``, the patient
+self-service links under ``/p/`` (signed, expiring tokens), the API's schema and docs
+(public by design: the schema names no patient data and every operation needs a token),
+and static files (served by WhiteNoise before any view, so not in the resolver). The API
+answers 401 without a token, whatever the session says. Django's admin has its own sign-in
 page and, like its other pages, lets only managers in (``clinic.admin``): the rule for the
 ``admin:`` namespace is :data:`ADMIN_RULE`.
 
@@ -50,6 +50,7 @@ MATRIX: dict[str, Access] = {
     # Accounts
     "home": rule(get=STAFF),
     "healthz": rule(get=EVERYONE, note="Load balancer probe; no data"),
+    "favicon": rule(get=EVERYONE, note="Redirect to the static icon; no data"),
     "login": rule(get=EVERYONE, post=EVERYONE, note="django-axes throttled"),
     "logout": rule(get=STAFF, post=STAFF, note="GET asks with a button; POST signs out (CSRF)"),
     "otp_verify": rule(get=STAFF, post=STAFF),
