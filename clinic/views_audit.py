@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -14,7 +15,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from clinic import audit, clock, privacy
+from clinic import audit, audit_display, clock, privacy
 from clinic.forms_security import AuditFilterForm
 from clinic.models import AuditAction, AuditEntry, Patient
 from clinic.roles import PRIVACY_ROLES, Role, role_required
@@ -36,7 +37,13 @@ CSV_COLUMNS = [
     "detail",
     "redacted",
     "hash",
+    # Readable columns: names, labels and clinic-local times, as on the report page.
+    "patient_name",
+    "action_label",
+    "record",
+    "changes",
 ]
+CSV_BATCH = 2000
 
 
 def _filtered(request: HttpRequest) -> tuple[AuditFilterForm, Any]:
@@ -64,23 +71,12 @@ def audit_report(request: HttpRequest) -> HttpResponse:
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    rows = [
-        {
-            "entry": entry,
-            "changes": _changes(entry),
-        }
-        for entry in page.object_list
-    ]
+    rows = audit_display.audit_rows(page.object_list)
     return render(
         request,
         "clinic/audit_report.html",
         {"form": form, "page": page, "rows": rows, "query": query.urlencode()},
     )
-
-
-def _changes(entry: AuditEntry) -> list[tuple[str, Any, Any]]:
-    before, after = audit.decoded(entry.before), audit.decoded(entry.after)
-    return [(key, before.get(key, ""), after.get(key, "")) for key in sorted({*before, *after})]
 
 
 class _Echo:
@@ -102,7 +98,8 @@ def audit_export_csv(request: HttpRequest) -> HttpResponse:
 
     def rows() -> Iterator[str]:
         yield writer.writerow(CSV_COLUMNS)
-        for entry in entries.iterator(chunk_size=2000):
+        for row in _readable(entries.iterator(chunk_size=CSV_BATCH)):
+            entry = row.entry
             yield writer.writerow(
                 [
                     entry.seq,
@@ -121,12 +118,22 @@ def audit_export_csv(request: HttpRequest) -> HttpResponse:
                     _spreadsheet_safe(entry.detail),
                     "yes" if entry.redacted_at else "",
                     entry.hash,
+                    _spreadsheet_safe(row.patient_name),
+                    entry.get_action_display(),
+                    _spreadsheet_safe(row.record),
+                    _spreadsheet_safe(row.changes_text()),
                 ]
             )
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="audit-report.csv"'
     return response
+
+
+def _readable(entries: Iterator[AuditEntry]) -> Iterator[audit_display.AuditRow]:
+    """Rows in batches, so names are read once per batch, not once per entry."""
+    while batch := list(itertools.islice(entries, CSV_BATCH)):
+        yield from audit_display.audit_rows(batch)
 
 
 def _spreadsheet_safe(value: str) -> str:

@@ -109,3 +109,84 @@ def test_only_managers_see_the_audit_report(client: Client, request: Any, fixtur
     client.force_login(request.getfixturevalue(fixture))
     assert client.get("/audit/").status_code == 403
     assert client.get("/audit/export.csv").status_code == 403
+
+
+# --- Readable: names, labels and local times ------------------------------------------------------
+
+SUMMER_MORNING_UTC = dt.datetime(2026, 7, 1, 8, 0, tzinfo=dt.UTC)  # 09:00 in London (BST)
+
+
+def test_the_report_names_the_patient_with_a_link_instead_of_a_number(
+    client: Client, manager: Any, trail: Any
+):
+    client.force_login(manager)
+    other = trail["other"]
+
+    html = client.get("/audit/").content.decode()
+
+    assert f'<a href="/patients/{other.pk}/">Ola Berg</a>' in html
+    assert f"#{other.pk}<" not in html
+
+
+def test_the_report_shows_field_and_choice_labels_and_local_times(
+    client: Client, manager: Any, patient: Any
+):
+    audit.record(
+        action=AuditAction.CHANGE,
+        obj=patient,
+        before={"preferred_contact": "email", "email_reminders": True},
+        after={"preferred_contact": "sms", "email_reminders": False},
+    )
+    audit.record(
+        action=AuditAction.CHANGE,
+        object_type="bookings.appointment",
+        object_id=7,
+        patient_id=patient.pk,
+        before={"starts_at": SUMMER_MORNING_UTC, "status": "booked"},
+        after={"starts_at": SUMMER_MORNING_UTC + dt.timedelta(days=1), "status": "confirmed"},
+    )
+    client.force_login(manager)
+
+    html = client.get("/audit/").content.decode()
+
+    assert "Preferred contact" in html
+    assert "Text message" in html
+    assert "preferred_contact" not in html
+    assert "email_reminders" not in html
+    assert "Starts at" in html
+    assert "starts_at" not in html
+    assert "T08:00:00Z" not in html
+    assert "1 Jul 2026 09:00" in html  # London summer time, not UTC
+    assert "2 Jul 2026 09:00" in html
+    assert "Confirmed" in html
+    assert "bookings.appointment" not in html
+    assert "Appointment 7" in html
+
+
+def test_the_report_reads_patient_names_in_one_query_however_many_patients(
+    client: Client, manager: Any, django_assert_max_num_queries: Any
+):
+    client.force_login(manager)
+    for number in range(30):
+        patient = PatientFactory(given_name="Patient", family_name=f"Number{number}")
+        audit.record_view(patient)
+    with django_assert_max_num_queries(9):
+        response = client.get("/audit/")
+
+    html = response.content.decode()
+    assert all(f"Patient Number{number}</a>" in html for number in range(30))
+
+
+def test_the_csv_export_adds_readable_columns_beside_the_raw_ones(
+    client: Client, manager: Any, trail: Any
+):
+    client.force_login(manager)
+    response = client.get("/audit/export.csv", {"patient": trail["patient"].pk})
+
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0]["patient_id"] == str(trail["patient"].pk)
+    assert rows[0]["patient_name"] == "Zoë Adeyemi"
+    assert rows[0]["action_label"] == "Created"
+    assert rows[0]["record"] == f"Patient {trail['patient'].pk}"
+    assert "Given name: Zoë" in rows[0]["changes"]
+    assert "given_name" in rows[0]["after"]  # the raw payload stays for tools
