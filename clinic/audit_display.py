@@ -17,12 +17,11 @@ from typing import Any
 
 from django.apps import apps
 from django.db import models
-from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime, parse_time
 from django.utils.formats import date_format, time_format
 from django.utils.text import capfirst
 
-from clinic import audit
+from clinic import audit, clock
 from clinic.models import AuditEntry, Patient
 
 EMPTY = "—"
@@ -93,8 +92,8 @@ def _local_datetime(value: str) -> str:
     moment = parse_datetime(value)
     if moment is None:
         return value
-    if timezone.is_aware(moment):
-        moment = timezone.localtime(moment)
+    if moment.tzinfo is not None:
+        moment = clock.localtime(moment)
     return date_format(moment, "j M Y H:i")
 
 
