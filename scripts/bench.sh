@@ -28,7 +28,7 @@ fi
 
 # Production settings (DEBUG off, cached templates, manifest static files), served on loopback.
 unset CLINIC_TESTING DATABASE_URL
-export DJANGO_SETTINGS_MODULE=bookings.bench.settings
+export DJANGO_SETTINGS_MODULE=bench.settings
 export DJANGO_DEBUG=0
 export DJANGO_SECRET_KEY="bench-$(python3 -c 'import secrets; print(secrets.token_hex(24))')"
 export DJANGO_ALLOWED_HOSTS="testserver,127.0.0.1,localhost"

@@ -11,8 +11,8 @@ from django.db import connection
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
+from bench.dataset import PRACTITIONER_COUNT, BenchSize, ClinicBuilder, bench_day
 from bookings import selectors
-from bookings.bench.dataset import PRACTITIONER_COUNT, BenchSize, ClinicBuilder, bench_day
 from bookings.models import ACTIVE_STATUSES, Appointment
 from clinic.models import Patient
 from treatments.models import TreatmentSeries, TreatmentSession

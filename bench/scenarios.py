@@ -21,9 +21,9 @@ from django.test import Client
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from bench.dataset import RECEPTIONIST_USERNAME, bench_day
+from bench.runner import QUERY_SAMPLES, Scenario, ScenarioFailed, ScenarioUnavailable
 from bookings import calendar_cache
-from bookings.bench.dataset import RECEPTIONIST_USERNAME, bench_day
-from bookings.bench.runner import QUERY_SAMPLES, Scenario, ScenarioFailed, ScenarioUnavailable
 from clinic import clock
 from clinic.models import Patient, Practitioner
 from treatments.models import TreatmentType

@@ -110,7 +110,7 @@ def measure_throughput(
         raise LoadUnavailable("wrk is not installed (apt-get install wrk)")
     port = free_port()
     log = Path(settings.VAR_DIR) / "bench-gunicorn.log"
-    env = dict(os.environ, DJANGO_SETTINGS_MODULE="bookings.bench.settings")
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="bench.settings")
     gunicorn = Path(sys.executable).with_name("gunicorn")
     with log.open("w") as log_file:
         server = subprocess.Popen(  # noqa: S603 - our own gunicorn on loopback

@@ -1,4 +1,4 @@
-"""Measure the benchmark scenarios on the clinic ``bench_clinic`` built (see bookings.bench)."""
+"""Measure the benchmark scenarios on the clinic ``bench_clinic`` built (see bench)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
-from bookings.bench import delivery, load, scenarios
-from bookings.bench.runner import Result, Scenario, format_table, measure
+from bench import delivery, load, scenarios
+from bench.runner import Result, Scenario, format_table, measure
 
 PAGE_RATIO_LIMIT = 0.2
 

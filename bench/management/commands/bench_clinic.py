@@ -1,4 +1,4 @@
-"""Build the synthetic clinic ``make bench`` measures (PostgreSQL COPY; see bookings.bench)."""
+"""Build the synthetic clinic ``make bench`` measures (PostgreSQL COPY; see bench)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from bookings.bench.dataset import SIZES, ClinicBuilder
+from bench.dataset import SIZES, ClinicBuilder
 
 
 class Command(BaseCommand):

@@ -22,7 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from bookings.bench.load import free_port
+from bench.load import free_port
 
 
 class DeliveryUnavailable(Exception):
