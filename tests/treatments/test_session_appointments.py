@@ -159,3 +159,22 @@ def test_an_appointment_id_of_another_series_in_the_link_is_ignored(
 
     assert page.status_code == 200
     assert "saving links the two" not in page.content.decode()
+
+
+def test_the_log_page_proposes_the_appointments_actual_start_not_a_rounded_one(
+    client: Any, series: Any, practitioner: Any, patient: Any
+) -> None:
+    appointment = appointment_for(patient, practitioner, series)
+    appointment.starts_at = london(2026, 3, 2, 16, 51)
+    appointment.ends_at = appointment.starts_at + dt.timedelta(minutes=30)
+    appointment.blocked_until = appointment.ends_at
+    appointment.status = "completed"
+    appointment.save(update_fields=["starts_at", "ends_at", "blocked_until", "status"])
+    client.force_login(practitioner.user)
+    url = reverse("treatments:session_log", args=[series.pk]) + f"?appointment={appointment.pk}"
+
+    with time_machine.travel(london(2026, 3, 2, 17, 30), tick=False):
+        page = client.get(url)
+
+    assert page.context["form"].initial["performed_time"] == dt.time(16, 51)
+    assert 'value="16:51"' in page.content.decode()

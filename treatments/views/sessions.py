@@ -180,8 +180,12 @@ def session_log_view(request: HttpRequest, series_id: int) -> HttpResponse:
         initial: dict[str, Any] = {
             "practitioner": practitioner.pk if practitioner else None,
             "performed_on": local_now.date(),
+            # An appointment's own start, to the minute (16:51 stays 16:51); "now" rounds
+            # down to the 5 minutes a practitioner would write.
             "performed_time": local_now.time().replace(
-                minute=local_now.minute - local_now.minute % 5, second=0, microsecond=0
+                minute=local_now.minute if appointment else local_now.minute - local_now.minute % 5,
+                second=0,
+                microsecond=0,
             ),
             "areas": previous.areas if previous else [TreatedArea.FACE],
             "redness": "none",
