@@ -167,6 +167,30 @@ def test_receptionists_see_progress_and_windows_but_no_clinical_detail(
         assert clinical not in page
 
 
+def test_a_newly_planned_series_offers_to_book_its_sessions(
+    client: Any, practitioner: Any, receptionist: Any, patient: Any
+) -> None:
+    series = plan(patient, practitioner, start_on=dt.date(2026, 3, 9))
+    client.force_login(receptionist)
+
+    page = client.get(reverse("treatments:series_detail", args=[series.pk])).content.decode()
+
+    assert "Book these sessions" in page
+    assert f'href="{reverse("bookings:series_book_rest", args=[series.pk])}"' in page
+
+
+def test_a_stopped_series_offers_no_booking(client: Any, practitioner: Any, patient: Any) -> None:
+    series = plan(patient, practitioner, start_on=dt.date(2026, 3, 9))
+    TreatmentSeries.objects.filter(pk=series.pk).update(
+        status=SeriesStatus.STOPPED, stop_reason="Moved abroad"
+    )
+    client.force_login(practitioner.user)
+
+    page = client.get(reverse("treatments:series_detail", args=[series.pk])).content.decode()
+
+    assert "Book these sessions" not in page
+
+
 def test_the_series_list_runs_a_fixed_number_of_queries(
     client: Any, practitioner: Any, receptionist: Any, django_assert_num_queries: Any
 ) -> None:

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
 from clinic.models import Patient, Practitioner
+from treatments.models import TreatmentSeries
 
 PAGE_SIZE = 25
 
@@ -21,6 +22,15 @@ def patient_page_url(patient: Patient) -> str | None:
     """The patient page, once the patients pages exist (they live in the clinic app)."""
     try:
         return reverse("clinic:patient_detail", args=[patient.pk])
+    except NoReverseMatch:
+        return None
+
+
+def series_booking_url(series: TreatmentSeries) -> str | None:
+    """The bookings app's "book the rest of the series" page, reached by URL name: treatments
+    does not import bookings."""
+    try:
+        return reverse("bookings:series_book_rest", args=[series.pk])
     except NoReverseMatch:
         return None
 

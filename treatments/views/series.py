@@ -20,7 +20,7 @@ from treatments.choices import Concern, SeriesStatus
 from treatments.forms.series import SeriesPlanForm, SeriesStopForm, SeriesUpdateForm
 from treatments.models import TreatmentSeries, TreatmentType
 from treatments.selectors_series import (
-    NextStatus,
+    OPEN_SERIES_STATUSES,
     current_screening,
     series_list,
     series_page,
@@ -36,7 +36,12 @@ from treatments.services.series import (
     series_stop,
     series_update_plan,
 )
-from treatments.views.common import own_practitioner, paginate, patient_page_url
+from treatments.views.common import (
+    own_practitioner,
+    paginate,
+    patient_page_url,
+    series_booking_url,
+)
 
 
 def _get_series(series_id: int) -> TreatmentSeries:
@@ -62,7 +67,7 @@ def series_index(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "status": status,
             "statuses": SeriesStatus.choices,
-            "window_labels": NextStatus.LABELS,
+            "window_labels": rules.WINDOW_STATUS_LABELS,
         },
     )
 
@@ -146,10 +151,16 @@ def series_detail(request: HttpRequest, series_id: int) -> HttpResponse:
     today = clock.today()
     clinical = can_see_clinical(request.user)
     sessions = series_sessions(series)
+    progress = series_progress(series, today=today)
     context = {
         "series": series,
         "patient_url": patient_page_url(series.patient),
-        "progress": series_progress(series, today=today),
+        "progress": progress,
+        # Sessions still to do in an open series: the booking page proposes a time for each
+        # one not yet booked (and says so when every one is).
+        "book_sessions_url": series_booking_url(series)
+        if series.status in OPEN_SERIES_STATUSES and progress.remaining
+        else None,
         "sessions": sessions,
         "clinical": clinical,
         "today": today,
