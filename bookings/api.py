@@ -515,7 +515,8 @@ def appointment_list(
 @api.post("/appointments", response={201: AppointmentOut, **ERRORS}, tags=["appointments"])
 def appointment_create(request: HttpRequest, payload: AppointmentIn):
     """Book an appointment. ``409`` says why a time cannot be booked (taken, outside hours,
-    too soon in a series: then ``earliest`` is the first allowed day)."""
+    too close to another session of the treatment: then ``earliest`` is the first allowed
+    day)."""
     user = _user(request)
     patient = get_object_or_404(Patient, pk=payload.patient_id)
     practitioner = get_object_or_404(Practitioner, pk=payload.practitioner_id)

@@ -156,7 +156,8 @@ class BookingForm(StartMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
         label="Spacing override (practitioners only)",
-        help_text="Needed only to book a series session before its window opens.",
+        help_text="Needed only to book a session closer than the treatment's minimum interval "
+        "to another of the patient's sessions.",
     )
 
     def __init__(self, *args: Any, patient: Any = None, can_override: bool = False, **kwargs: Any):

@@ -61,9 +61,11 @@ from clinic.models import MessageKind, MessageStatus, OutboundMessage, Patient
 from treatments.choices import SeriesStatus
 from treatments.models import AftercareNote, AftercareStatus, TreatmentSeries, TreatmentType
 from treatments.rules import (
+    CLOSING_NOTICE_DAYS,
     SpacingPolicy,
     format_long_date,
-    next_session_window,
+    maintenance_due_on,
+    series_window,
 )
 from treatments.selectors_series import aftercare_notes_to_send
 from treatments.services.aftercare import (
@@ -79,7 +81,6 @@ logger = logging.getLogger(__name__)
 REMINDABLE_STATUSES = (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
 # Wall-clock offsets differ from elapsed time by at most the DST shift; look this far beyond.
 DST_MARGIN = dt.timedelta(hours=3)
-CLOSING_DAYS = 7
 SWEEP_BATCH = 500
 
 NOTICE_KINDS = (
@@ -772,20 +773,16 @@ def followup_due(
     ``open`` from the window's first day, ``closing`` from its last week (whichever came
     later wins, so a catch-up sends one email, not two). Nothing once the window closed.
     """
-    window = next_session_window(last_session_on=last_session_on, policy=policy)
+    window = series_window(last_session_on=last_session_on, policy=policy)
     today = clock.today(now)
     if today > window.latest:
         return None
-    closing_from = max(window.earliest, window.latest - dt.timedelta(days=CLOSING_DAYS))
+    closing_from = max(window.earliest, window.latest - dt.timedelta(days=CLOSING_NOTICE_DAYS))
     if now >= local_send_moment(closing_from):
         return FollowupDue("closing", window.earliest, window.latest)
     if now >= local_send_moment(window.earliest):
         return FollowupDue("open", window.earliest, window.latest)
     return None
-
-
-def maintenance_due_on(*, last_session_on: dt.date, policy: SpacingPolicy) -> dt.date:
-    return last_session_on + dt.timedelta(days=policy.maintenance_days)
 
 
 def _future_booking(now: dt.datetime) -> Q:

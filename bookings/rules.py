@@ -15,9 +15,7 @@ from datetime import date, time, timedelta
 from treatments.rules import (
     DomainError,
     SessionWindow,
-    SpacingPolicy,
     WindowStatus,
-    next_session_window,
 )
 
 
@@ -71,24 +69,6 @@ def neighbours(*, sessions: Sequence[SessionDate], number: int) -> tuple[date | 
     previous_on = max(before).on if before else None
     next_on = min(after).on if after else None
     return previous_on, next_on
-
-
-def series_window(
-    *, last_session_on: date | None, start_on: date, policy: SpacingPolicy
-) -> SessionWindow:
-    """When the next session of a series may be.
-
-    After a session: the spacing window (``min_days`` to ``max_days`` after it). Before the
-    first session: from the planned start, closing when a session window would close
-    (``max_days - min_days`` later), so an unstarted series shows up as overdue too.
-    """
-    if last_session_on is None:
-        return SessionWindow(
-            earliest=start_on,
-            ideal=start_on,
-            latest=start_on + timedelta(days=policy.max_days - policy.min_days),
-        )
-    return next_session_window(last_session_on=last_session_on, policy=policy)
 
 
 DUE_GROUPS: tuple[tuple[str, str], ...] = (

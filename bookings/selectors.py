@@ -541,7 +541,7 @@ def series_state(
     if series.last_session_on and last_on and series.last_session_on > last_on:
         last_on = series.last_session_on
     policy = series.treatment_type.spacing_policy
-    window = booking_rules.series_window(
+    window = treatment_rules.series_window(
         last_session_on=last_on, start_on=series.start_on, policy=policy
     )
     return SeriesState(
@@ -552,6 +552,42 @@ def series_state(
         policy=policy,
         last_on=last_on,
         preferred_practitioner_id=preferred or series.planned_by_id,
+    )
+
+
+def treatment_session_days(
+    *, patient_id: int, treatment_type_id: int, exclude_appointment_id: int | None = None
+) -> list[date]:
+    """Clinic-local days of the patient's sessions of one treatment, in any series or none:
+    held appointments (not cancelled or missed) and logged sessions (two queries)."""
+    tz = clock.clinic_tz()
+    held = Appointment.objects.filter(
+        patient_id=patient_id,
+        treatment_type_id=treatment_type_id,
+        status__in=SESSION_HOLDING_STATUSES,
+    )
+    if exclude_appointment_id is not None:
+        held = held.exclude(pk=exclude_appointment_id)
+    logged = TreatmentSession.objects.filter(
+        series__patient_id=patient_id, series__treatment_type_id=treatment_type_id
+    )
+    moments = [
+        *held.values_list("starts_at", flat=True),
+        *logged.values_list("performed_at", flat=True),
+    ]
+    return sorted({clock.local_day(moment, tz) for moment in moments})
+
+
+def open_series_of(*, patient: Patient, treatment_type: TreatmentType) -> TreatmentSeries | None:
+    """The patient's open series of a treatment (the oldest, if several), to offer attaching a
+    one-off booking to it (one query)."""
+    return (
+        TreatmentSeries.objects.filter(
+            patient=patient, treatment_type=treatment_type, status__in=OPEN_SERIES_STATUSES
+        )
+        .select_related("treatment_type")
+        .order_by("start_on", "pk")
+        .first()
     )
 
 
@@ -1056,11 +1092,11 @@ def due_series(
             policy = policies[key] = treatment_rules.SpacingPolicy(
                 min_days=min_days, max_days=max_days, maintenance_days=maintenance_days
             )
-        window = booking_rules.series_window(
+        window = treatment_rules.series_window(
             last_session_on=last_on, start_on=start_on, policy=policy
         )
         status = window.status_on(today)
-        if status == treatment_rules.WindowStatus.TOO_EARLY:
+        if status in (treatment_rules.WindowStatus.PLANNED, treatment_rules.WindowStatus.TOO_EARLY):
             continue
         due.append(
             (
@@ -1249,7 +1285,7 @@ def series_proposals(series: TreatmentSeries, *, now: datetime) -> SeriesPlan:
     proposals = []
     previous_on = state.last_on
     for number in numbers:
-        window = booking_rules.series_window(
+        window = treatment_rules.series_window(
             last_session_on=previous_on, start_on=series.start_on, policy=policy
         )
         search_from, search_to = booking_rules.search_range_for_window(window=window, today=today)

@@ -229,6 +229,7 @@ def appointment_new(request: HttpRequest) -> HttpResponse:
     if patient is None:
         return _pick_patient(request)
     can_override = _can_override(request.user)
+    series_offer = None
     series = None
     series_id = _int_param(params.get("series"))
     if series_id is not None:
@@ -254,6 +255,7 @@ def appointment_new(request: HttpRequest) -> HttpResponse:
             except services.DomainError as error:
                 form.add_error(None, error.message)
                 earliest = _earliest_hint(error)
+                series_offer = _series_offer(error, data, patient)
             else:
                 messages.success(request, _booked_message(appointment))
                 return redirect("bookings:appointment_detail", appointment.pk)
@@ -278,6 +280,7 @@ def appointment_new(request: HttpRequest) -> HttpResponse:
         "bookings/appointment_form.html",
         {
             "form": form,
+            "series_offer": series_offer,
             "patient": patient,
             "suitability": suitability,
             "suitability_summary": summary,
@@ -291,6 +294,31 @@ def appointment_new(request: HttpRequest) -> HttpResponse:
             "patient_url": _optional_url("clinic:patient_detail", patient.pk),
         },
     )
+
+
+def _series_offer(error: Exception, data: dict[str, Any], patient: Patient) -> dict | None:
+    """A one-off refused for spacing, for a patient with an open series of that treatment:
+    offer to book it as the series' next session instead (the form again, series set)."""
+    if not isinstance(error, services.SpacingViolation) or data.get("series") is not None:
+        return None
+    series = selectors.open_series_of(patient=patient, treatment_type=data["treatment_type"])
+    if series is None:
+        return None
+    local = data["starts_at"].astimezone(clinic_tz())
+    return {
+        "series": series,
+        "number": selectors.series_state(series).next_number,
+        "url": _url(
+            "bookings:appointment_new",
+            patient=patient.pk,
+            series=series.pk,
+            treatment_type=series.treatment_type_id,
+            practitioner=data["practitioner"].pk,
+            date=local.date().isoformat(),
+            time=local.strftime("%H:%M"),
+            room=data["room"].pk if data.get("room") else None,
+        ),
+    }
 
 
 def _slot_search_url_from(earliest: dt.date, form: Any, patient: Patient) -> str:

@@ -509,24 +509,46 @@ CLOSING_NOTICE_DAYS = 7
 
 
 class WindowStatus(StrEnum):
+    """The one vocabulary for where today sits against a series' next session: the series
+    page, the series list, the due list, follow-ups and maintenance all use it."""
+
+    PLANNED = "planned"  # no session yet and the planned start is still ahead
     TOO_EARLY = "too_early"
     OPEN = "open"
     CLOSING = "closing"
     OVERDUE = "overdue"
+    DUE = "due"  # maintenance: the usual interval has passed
+
+
+WINDOW_STATUS_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        WindowStatus.PLANNED: "Not started",
+        WindowStatus.TOO_EARLY: "Too early",
+        WindowStatus.OPEN: "Window open",
+        WindowStatus.CLOSING: "Window closing",
+        WindowStatus.OVERDUE: "Overdue",
+        WindowStatus.DUE: "Maintenance due",
+    }
+)
 
 
 @dataclass(frozen=True)
 class SessionWindow:
-    """When the next session in a series may be: from ``earliest`` to ``latest``, best ``ideal``."""
+    """When the next session in a series may be: from ``earliest`` to ``latest``, best ``ideal``.
+
+    ``first`` is the window of a series' first session (no session yet).
+    """
 
     earliest: date
     ideal: date
     latest: date
+    first: bool = False
 
     def status_on(self, day: date) -> str:
-        """``too_early``, ``open``, ``closing`` (last 7 days, latest included) or ``overdue``."""
+        """``planned`` or ``too_early`` before the window (``planned`` for a first session),
+        ``open``, ``closing`` (last 7 days, latest included) or ``overdue``."""
         if day < self.earliest:
-            return WindowStatus.TOO_EARLY
+            return WindowStatus.PLANNED if self.first else WindowStatus.TOO_EARLY
         if day > self.latest:
             return WindowStatus.OVERDUE
         if (self.latest - day).days <= CLOSING_NOTICE_DAYS:
@@ -534,7 +556,25 @@ class SessionWindow:
         return WindowStatus.OPEN
 
 
-def next_session_window(*, last_session_on: date, policy: SpacingPolicy) -> SessionWindow:
+def series_window(
+    *, last_session_on: date | None, policy: SpacingPolicy, start_on: date | None = None
+) -> SessionWindow:
+    """When the next session of a series may be: the one window rule.
+
+    After a session: ``min_days`` to ``max_days`` after it, ideally ``ideal_days``. Before the
+    first session: from the planned ``start_on``, closing as long after it as a spacing window
+    lasts (``max_days - min_days``), so an unstarted series turns closing and then overdue
+    like any other, on its own page and on the due list alike.
+    """
+    if last_session_on is None:
+        if start_on is None:
+            raise ValueError("A series with no session yet needs its planned start_on")
+        return SessionWindow(
+            earliest=start_on,
+            ideal=start_on,
+            latest=start_on + timedelta(days=policy.max_days - policy.min_days),
+            first=True,
+        )
     return SessionWindow(
         earliest=last_session_on + timedelta(days=policy.min_days),
         ideal=last_session_on + timedelta(days=policy.ideal_days),
@@ -542,10 +582,19 @@ def next_session_window(*, last_session_on: date, policy: SpacingPolicy) -> Sess
     )
 
 
-def is_overdue(*, last_session_on: date, today: date, policy: SpacingPolicy) -> bool:
-    """True once today is past the latest day for the next session."""
-    window = next_session_window(last_session_on=last_session_on, policy=policy)
-    return window.status_on(today) == WindowStatus.OVERDUE
+def maintenance_due_on(*, last_session_on: date, policy: SpacingPolicy) -> date:
+    """The day an upkeep session is due after a completed series' last session."""
+    return last_session_on + timedelta(days=policy.maintenance_days)
+
+
+def maintenance_status(*, last_session_on: date, today: date, policy: SpacingPolicy) -> str:
+    """``too_early`` within ``min_days`` of the last session, ``open`` until maintenance is due,
+    then ``due``."""
+    if today < series_window(last_session_on=last_session_on, policy=policy).earliest:
+        return WindowStatus.TOO_EARLY
+    if today < maintenance_due_on(last_session_on=last_session_on, policy=policy):
+        return WindowStatus.OPEN
+    return WindowStatus.DUE
 
 
 @dataclass(frozen=True)
@@ -720,6 +769,73 @@ def check_neighbour_spacing(
         overridden=overridden,
         next_overdue=next_on is not None and (next_on - proposed_on).days > policy.max_days,
     )
+
+
+def _first_spaced_day(*, start: date, others: Sequence[date], gap: int, forward: bool) -> date:
+    """The first day from ``start`` (walking forward or back) at least ``gap`` days from each
+    of ``others``. Each step jumps past a clashing session, so the walk ends."""
+    day, step = start, timedelta(days=gap)
+    while clashes := [other for other in others if abs((day - other).days) < gap]:
+        day = max(clashes) + step if forward else min(clashes) - step
+    return day
+
+
+def check_treatment_spacing(
+    *,
+    proposed_on: date,
+    other_sessions_on: Iterable[date],
+    policy: SpacingPolicy,
+    treatment: str = "",
+    override_reason: str = "",
+    override_by_practitioner: bool = False,
+) -> SpacingCheck:
+    """Any two sessions of one treatment for one patient sit at least ``policy.min_days`` apart,
+    whether they are booked in a series, in another series or as one-offs (dates are
+    clinic-local; ``other_sessions_on`` are the patient's other held or logged sessions).
+
+    Too close raises :class:`SpacingViolation` with ``earliest``, the first day from
+    ``proposed_on`` on that keeps the gap to every other session (and ``latest``, the last day
+    before it that does, when only a later session is too close). A practitioner's recorded
+    reason overrides it as in :func:`check_session_spacing`; nothing allows the same day as
+    another session of the treatment.
+    """
+    others = sorted(set(other_sessions_on))
+    gap = policy.min_days
+    clashes = [other for other in others if abs((proposed_on - other).days) < gap]
+    if not clashes:
+        return SpacingCheck(overdue=False, overridden=False)
+    nearest = min(clashes, key=lambda other: (abs((proposed_on - other).days), other))
+    days = (proposed_on - nearest).days
+    apart = f"{abs(days)} day{'' if abs(days) == 1 else 's'}"
+    if days == 0:
+        relation = "the same day as"
+    elif days > 0:
+        relation = f"only {apart} after"
+    else:
+        relation = f"only {apart} before"
+    earliest = _first_spaced_day(start=proposed_on, others=others, gap=gap, forward=True)
+    latest = None
+    options = f"It can be booked from {format_long_date(earliest)}"
+    if all(other > proposed_on for other in clashes):
+        latest = _first_spaced_day(start=proposed_on, others=others, gap=gap, forward=False)
+        options += f", or on or before {format_long_date(latest)}"
+    what = f"{treatment} session" if treatment else "session of this treatment"
+    violation = SpacingViolation(
+        f"Too close: {format_long_date(proposed_on)} is {relation} another {what} on "
+        f"{format_day_month_year(nearest)}; sessions must be at least {gap} days apart. "
+        f"{options}.",
+        earliest=earliest,
+        latest=latest,
+    )
+    if days == 0:
+        raise violation
+    overridden = _override_or_raise(
+        violation,
+        policy=policy,
+        reason=override_reason,
+        by_practitioner=override_by_practitioner,
+    )
+    return SpacingCheck(overdue=False, overridden=overridden)
 
 
 def propose_remaining_dates(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
@@ -64,33 +64,19 @@ class NextKind:
     MAINTENANCE = "maintenance"
 
 
-class NextStatus:
-    """Where today sits relative to the next session's window (for badges and filters)."""
-
-    PLANNED = "planned"  # no session yet; the series starts on start_on
-    TOO_EARLY = rules.WindowStatus.TOO_EARLY.value
-    OPEN = rules.WindowStatus.OPEN.value
-    CLOSING = rules.WindowStatus.CLOSING.value
-    OVERDUE = rules.WindowStatus.OVERDUE.value
-    DUE = "due"  # maintenance: the usual interval has passed
-
-    LABELS = {
-        PLANNED: "Not started",
-        TOO_EARLY: "Too early",
-        OPEN: "Window open",
-        CLOSING: "Window closing",
-        OVERDUE: "Overdue",
-        DUE: "Maintenance due",
-    }
+# Where today sits relative to the next session's window: the one vocabulary in the rules.
+NextStatus = rules.WindowStatus
 
 
 @dataclass(frozen=True)
 class NextSession:
     """The next session of a series and when it may be, in clinic-local dates.
 
-    ``kind`` is ``first`` (nothing done yet: ``earliest`` is the planned start), ``series``
+    ``kind`` is ``first`` (nothing done yet: the window opens on the planned start), ``series``
     (``earliest``-``latest`` is the spacing window after the last session) or ``maintenance``
-    (after the planned sessions: ``ideal`` is the maintenance interval, no ``latest``).
+    (after the planned sessions: ``ideal`` is the maintenance interval, no ``latest``). The
+    first and series windows come from :func:`treatments.rules.series_window`, the same
+    function as the due list's, so both say the same status.
     """
 
     number: int
@@ -102,7 +88,7 @@ class NextSession:
 
     @property
     def status_label(self) -> str:
-        return NextStatus.LABELS[self.status]
+        return rules.WINDOW_STATUS_LABELS[self.status]
 
     @property
     def overdue(self) -> bool:
@@ -119,30 +105,20 @@ def series_next_window(series: TreatmentSeries, *, today: date | None = None) ->
     today = today or clock.today()
     policy = series.treatment_type.spacing_policy
     number = series.completed_sessions + 1
-    if series.last_session_on is None:
+    last = series.last_session_on
+    if last is not None and series.status in (SeriesStatus.COMPLETED, SeriesStatus.MAINTENANCE):
         return NextSession(
             number=number,
-            kind=NextKind.FIRST,
-            earliest=series.start_on,
-            ideal=series.start_on,
+            kind=NextKind.MAINTENANCE,
+            earliest=rules.series_window(last_session_on=last, policy=policy).earliest,
+            ideal=rules.maintenance_due_on(last_session_on=last, policy=policy),
             latest=None,
-            status=NextStatus.PLANNED if today < series.start_on else NextStatus.OPEN,
+            status=rules.maintenance_status(last_session_on=last, today=today, policy=policy),
         )
-    last = series.last_session_on
-    if series.status in (SeriesStatus.COMPLETED, SeriesStatus.MAINTENANCE):
-        earliest = last + timedelta(days=policy.min_days)
-        ideal = last + timedelta(days=policy.maintenance_days)
-        if today < earliest:
-            status = NextStatus.TOO_EARLY
-        elif today < ideal:
-            status = NextStatus.OPEN
-        else:
-            status = NextStatus.DUE
-        return NextSession(number, NextKind.MAINTENANCE, earliest, ideal, None, status)
-    window = rules.next_session_window(last_session_on=last, policy=policy)
+    window = rules.series_window(last_session_on=last, start_on=series.start_on, policy=policy)
     return NextSession(
         number=number,
-        kind=NextKind.SERIES,
+        kind=NextKind.FIRST if last is None else NextKind.SERIES,
         earliest=window.earliest,
         ideal=window.ideal,
         latest=window.latest,

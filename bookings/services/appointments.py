@@ -216,6 +216,20 @@ def _place(
     return by_id[free_rooms[0]]
 
 
+def _check_series_target(
+    *, series: TreatmentSeries, patient: Patient, treatment_type: TreatmentType
+) -> None:
+    """The series is this patient's, open, and for this treatment."""
+    if series.patient_id != patient.pk:
+        raise BookingError("That series belongs to another patient.")
+    if series.status not in selectors.OPEN_SERIES_STATUSES:
+        raise BookingError(
+            f"The series is {series.get_status_display().lower()}: it takes no more bookings."
+        )
+    if series.treatment_type_id != treatment_type.pk:
+        raise BookingError(f"The series is for {series.treatment_type}, not {treatment_type}.")
+
+
 @dataclass(frozen=True)
 class SeriesDecision:
     number: int
@@ -235,14 +249,7 @@ def _check_series(
     exclude_appointment_id: int | None = None,
 ) -> SeriesDecision:
     """Series rules: right patient and treatment, a free session number, spacing."""
-    if series.patient_id != patient.pk:
-        raise BookingError("That series belongs to another patient.")
-    if series.status not in selectors.OPEN_SERIES_STATUSES:
-        raise BookingError(
-            f"The series is {series.get_status_display().lower()}: it takes no more bookings."
-        )
-    if series.treatment_type_id != treatment_type.pk:
-        raise BookingError(f"The series is for {series.treatment_type}, not {treatment_type}.")
+    _check_series_target(series=series, patient=patient, treatment_type=treatment_type)
     state = selectors.series_state(series, exclude_appointment_id=exclude_appointment_id)
     if number is None:
         number = state.next_number
@@ -271,6 +278,55 @@ def _check_series(
             override_by_practitioner=by_practitioner,
         )
     return SeriesDecision(number=number, overdue=check.overdue, overridden=check.overridden)
+
+
+def _check_spacing(
+    *,
+    patient: Patient,
+    treatment_type: TreatmentType,
+    starts_at: datetime,
+    series: TreatmentSeries | None,
+    number: int | None,
+    override_reason: str,
+    by_practitioner: bool,
+    exclude_appointment_id: int | None = None,
+) -> SeriesDecision:
+    """The one spacing check every booking path goes through (book, move, self-service,
+    book-the-rest): the series' own rules when booked in a series, then the minimum interval
+    to the patient's every other session of the treatment, in any series or none.
+
+    Returns the decision (``number`` is 0 outside a series); raises the refusal. The caller
+    holds the patient's lock, so no other booking for the patient lands in between.
+    """
+    decision = None
+    if series is not None:
+        decision = _check_series(
+            series=series,
+            patient=patient,
+            treatment_type=treatment_type,
+            starts_at=starts_at,
+            number=number,
+            override_reason=override_reason,
+            by_practitioner=by_practitioner,
+            exclude_appointment_id=exclude_appointment_id,
+        )
+    check = treatment_rules.check_treatment_spacing(
+        proposed_on=clock.local_day(starts_at),
+        other_sessions_on=selectors.treatment_session_days(
+            patient_id=patient.pk,
+            treatment_type_id=treatment_type.pk,
+            exclude_appointment_id=exclude_appointment_id,
+        ),
+        policy=treatment_type.spacing_policy,
+        treatment=str(treatment_type),
+        override_reason=override_reason,
+        override_by_practitioner=by_practitioner,
+    )
+    if decision is None:
+        return SeriesDecision(number=0, overdue=False, overridden=check.overridden)
+    if check.overridden and not decision.overridden:
+        return SeriesDecision(number=decision.number, overdue=decision.overdue, overridden=True)
+    return decision
 
 
 def _check_suitability(
@@ -330,17 +386,8 @@ def _book_locked(
     suitability_reason = _check_suitability(
         patient=patient, series=series, override_reason=suitability_override_reason, by=booked_by
     )
-    decision = None
     if series is not None:
-        decision = _check_series(
-            series=series,
-            patient=patient,
-            treatment_type=treatment_type,
-            starts_at=starts_at,
-            number=series_session_number,
-            override_reason=spacing_override_reason,
-            by_practitioner=_is_practitioner(booked_by),
-        )
+        _check_series_target(series=series, patient=patient, treatment_type=treatment_type)
     chosen_room = _place(
         practitioner=practitioner,
         treatment_type=treatment_type,
@@ -350,22 +397,32 @@ def _book_locked(
         room=room,
         now=now,
     )
+    # After the slot: a patient already booked at that time hears that, not spacing.
+    decision = _check_spacing(
+        patient=patient,
+        treatment_type=treatment_type,
+        starts_at=starts_at,
+        series=series,
+        number=series_session_number,
+        override_reason=spacing_override_reason,
+        by_practitioner=_is_practitioner(booked_by),
+    )
     ends_at = starts_at + timedelta(minutes=minutes)
-    overridden = bool(decision and decision.overridden)
+    overridden = decision.overridden
     appointment = Appointment.objects.create(
         patient=patient,
         practitioner=practitioner,
         room=chosen_room,
         treatment_type=treatment_type,
         series=series,
-        series_session_number=decision.number if decision else None,
+        series_session_number=decision.number if series is not None else None,
         starts_at=starts_at,
         ends_at=ends_at,
         blocked_until=ends_at + timedelta(minutes=treatment_type.buffer_minutes),
         status=AppointmentStatus.BOOKED,
         booked_by=booked_by,
         notes=notes.strip(),
-        overdue=bool(decision and decision.overdue),
+        overdue=decision.overdue,
         spacing_override_reason=spacing_override_reason.strip() if overridden else "",
         suitability_override_reason=suitability_reason,
         override_by=booked_by if (overridden or suitability_reason) else None,
@@ -398,6 +455,8 @@ def appointment_book(
     horizon. With a series: the next free session number (or ``series_session_number``),
     spacing from the previous session (:class:`~treatments.rules.SpacingViolation` with
     ``earliest`` when too soon; later than the window is booked and flagged ``overdue``).
+    In a series or not, no two sessions of the treatment for the patient sit closer than its
+    minimum interval (:func:`_check_spacing`); a practitioner may override with a reason.
     A not-suitable patient needs ``suitability_override_reason`` from a practitioner.
     ``booked_by`` is ``None`` when the patient books through a self-service link.
     """
@@ -465,18 +524,6 @@ def appointment_reschedule(
                 starts_at=locked.starts_at, practitioner=locked.practitioner, room=locked.room
             )
             minutes = int((locked.ends_at - locked.starts_at).total_seconds() // 60)
-            decision = None
-            if locked.series is not None:
-                decision = _check_series(
-                    series=locked.series,
-                    patient=locked.patient,
-                    treatment_type=locked.treatment_type,
-                    starts_at=starts_at,
-                    number=locked.series_session_number,
-                    override_reason=spacing_override_reason,
-                    by_practitioner=_is_practitioner(changed_by),
-                    exclude_appointment_id=locked.pk,
-                )
             wanted_room = room
             if wanted_room is None and target.pk == locked.practitioner_id:
                 wanted_room = _room_if_free(locked, target, starts_at, minutes, now)
@@ -490,6 +537,16 @@ def appointment_reschedule(
                 now=now,
                 exclude_appointment_id=locked.pk,
             )
+            decision = _check_spacing(
+                patient=locked.patient,
+                treatment_type=locked.treatment_type,
+                starts_at=starts_at,
+                series=locked.series,
+                number=locked.series_session_number,
+                override_reason=spacing_override_reason,
+                by_practitioner=_is_practitioner(changed_by),
+                exclude_appointment_id=locked.pk,
+            )
             from_status = locked.status
             locked.starts_at = starts_at
             locked.ends_at = starts_at + timedelta(minutes=minutes)
@@ -500,11 +557,11 @@ def appointment_reschedule(
             locked.room = chosen_room
             locked.status = AppointmentStatus.BOOKED
             locked.confirmed_at = None
-            if decision is not None:
+            if locked.series is not None:
                 locked.overdue = decision.overdue
-                if decision.overridden:
-                    locked.spacing_override_reason = spacing_override_reason.strip()
-                    locked.override_by = changed_by
+            if decision.overridden:
+                locked.spacing_override_reason = spacing_override_reason.strip()
+                locked.override_by = changed_by
             locked.save()
             _record(
                 locked,

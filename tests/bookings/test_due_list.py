@@ -258,12 +258,15 @@ def expected_lists(today: dt.date, now: dt.datetime) -> tuple[list[int], list[in
         )
         if next_number > series.planned_sessions:
             continue
-        window = booking_rules.series_window(
+        window = treatment_rules.series_window(
             last_session_on=max([*visit_days, *session_days], default=None),
             start_on=series.start_on,
             policy=series.treatment_type.spacing_policy,
         )
-        if window.status_on(today) == treatment_rules.WindowStatus.TOO_EARLY:
+        if window.status_on(today) in (
+            treatment_rules.WindowStatus.PLANNED,
+            treatment_rules.WindowStatus.TOO_EARLY,
+        ):
             continue
         entry = (booking_rules.due_sort_key(window=window, today=today), series.pk)
         (due if seen_since_cutoff else lapsed).append(entry)

@@ -118,6 +118,27 @@ def test_a_time_before_the_spacing_minimum_is_refused(client, practitioner, pati
     assert "Please pick one of the times shown." in response.content.decode()
 
 
+def test_a_pick_too_close_to_a_one_off_of_the_same_treatment_is_refused(
+    client, series, practitioner, patient
+):
+    with at(OPENED_AT):
+        appointment_book(
+            patient=patient,
+            practitioner=practitioner,
+            treatment_type=series.treatment_type,
+            starts_at=local(2026, 5, 22, 11),
+        )
+
+    response = visit(
+        client,
+        pick_path(series),
+        data={"slot": slot_value(local(2026, 5, 27, 11), practitioner.pk)},
+    )
+
+    assert "sessions must be at least 14 days apart" in response.content.decode()
+    assert not Appointment.objects.filter(series=series).exists()
+
+
 def test_a_time_taken_meanwhile_is_explained_and_nothing_is_booked(client, series, practitioner):
     with at(OPENED_AT):
         appointment_book(

@@ -27,14 +27,14 @@ from treatments.rules import (
     SpacingViolation,
     check_neighbour_spacing,
     check_session_spacing,
+    check_treatment_spacing,
     expected_duration_minutes,
     format_long_date,
-    is_overdue,
     maintenance_schedule,
-    next_session_window,
     propose_remaining_dates,
     reassessment_due,
     screen_assessment,
+    series_window,
     suggested_session_count,
 )
 
@@ -446,12 +446,10 @@ def test_spacing_policy_refuses_impossible_intervals(
     ],
     ids=["plain", "31-january-2026", "31-january-leap-2028", "into-29-february", "new-year"],
 )
-def test_next_session_window_counts_calendar_days_over_month_ends(
+def test_series_window_counts_calendar_days_over_month_ends(
     last_session_on: date, window: tuple[date, date, date]
 ) -> None:
-    assert next_session_window(last_session_on=last_session_on, policy=POLICY) == SessionWindow(
-        *window
-    )
+    assert series_window(last_session_on=last_session_on, policy=POLICY) == SessionWindow(*window)
 
 
 @pytest.mark.parametrize(
@@ -466,7 +464,7 @@ def test_next_session_window_counts_calendar_days_over_month_ends(
     ],
 )
 def test_window_status_warns_in_its_last_week_and_after_it(day: date, status: str) -> None:
-    window = next_session_window(last_session_on=date(2026, 3, 1), policy=POLICY)
+    window = series_window(last_session_on=date(2026, 3, 1), policy=POLICY)
     assert window.status_on(day) == status
 
 
@@ -483,7 +481,8 @@ def test_window_status_warns_in_its_last_week_and_after_it(day: date, status: st
 def test_a_series_is_overdue_the_day_after_its_window_closes(
     last_session_on: date, today: date, overdue: bool
 ) -> None:
-    assert is_overdue(last_session_on=last_session_on, today=today, policy=POLICY) is overdue
+    window = series_window(last_session_on=last_session_on, policy=POLICY)
+    assert (window.status_on(today) == "overdue") is overdue
 
 
 # --- Booking the next session ---------------------------------------------------------------
@@ -918,3 +917,69 @@ def test_a_face_takes_30_minutes_and_each_extra_area_adds_15(
 def test_session_length_refuses_impossible_durations() -> None:
     with pytest.raises(ValueError, match="default_minutes >= 1"):
         expected_duration_minutes(areas=["face"], default_minutes=0, extra_area_minutes=15)
+
+
+# --- Spacing across every session of a treatment, in a series or not -----------------------
+
+
+@pytest.mark.parametrize(
+    ("others", "proposed_on", "earliest", "latest"),
+    [
+        ([date(2026, 3, 23)], date(2026, 3, 31), date(2026, 4, 6), None),
+        ([date(2026, 4, 9)], date(2026, 4, 2), date(2026, 4, 23), date(2026, 3, 26)),
+        # Between two sessions 20 days apart: no day fits between them, so on past the later.
+        ([date(2026, 3, 1), date(2026, 3, 21)], date(2026, 3, 10), date(2026, 4, 4), None),
+    ],
+    ids=["after-a-session", "before-a-session", "between-two"],
+)
+def test_a_session_too_close_to_another_of_the_treatment_names_the_days_it_can_have(
+    others: list[date], proposed_on: date, earliest: date, latest: date | None
+) -> None:
+    with pytest.raises(SpacingViolation) as refused:
+        check_treatment_spacing(proposed_on=proposed_on, other_sessions_on=others, policy=POLICY)
+    assert (refused.value.earliest, refused.value.latest) == (earliest, latest)
+    assert format_long_date(earliest) in refused.value.message
+
+
+@pytest.mark.parametrize(
+    ("others", "proposed_on"),
+    [
+        ([], date(2026, 3, 31)),
+        ([date(2026, 3, 17)], date(2026, 3, 31)),
+        ([date(2026, 4, 14)], date(2026, 3, 31)),
+        ([date(2026, 3, 17), date(2026, 4, 14)], date(2026, 3, 31)),
+    ],
+    ids=["no-other-session", "14-days-after", "14-days-before", "14-days-each-side"],
+)
+def test_sessions_14_days_apart_are_fine(others: list[date], proposed_on: date) -> None:
+    check = check_treatment_spacing(
+        proposed_on=proposed_on, other_sessions_on=others, policy=POLICY
+    )
+    assert check == SpacingCheck(overdue=False, overridden=False)
+
+
+def test_a_practitioners_reason_overrides_the_treatment_minimum_but_not_the_same_day() -> None:
+    others = [date(2026, 3, 23)]
+    check = check_treatment_spacing(
+        proposed_on=date(2026, 3, 31),
+        other_sessions_on=others,
+        policy=POLICY,
+        override_reason="Event on 2 April",
+        override_by_practitioner=True,
+    )
+    assert check.overridden is True
+    with pytest.raises(SpacingViolation, match="the same day as"):
+        check_treatment_spacing(
+            proposed_on=date(2026, 3, 23),
+            other_sessions_on=others,
+            policy=POLICY,
+            override_reason="Event on 2 April",
+            override_by_practitioner=True,
+        )
+    with pytest.raises(OverrideNotAllowed):
+        check_treatment_spacing(
+            proposed_on=date(2026, 3, 31),
+            other_sessions_on=others,
+            policy=POLICY,
+            override_reason="Patient asked",
+        )
