@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from bookings.choices import AppointmentStatus
 from clinic.limits import NOTES_MAX_LENGTH, REASON_MAX_LENGTH
 from clinic.models import Patient, Practitioner, Room, Weekday
 from treatments.models import TreatmentSeries, TreatmentSession, TreatmentType
@@ -77,15 +78,6 @@ class TimeOff(models.Model):
 
     def __str__(self) -> str:
         return f"{self.practitioner} off {self.starts_at:%d %b}-{self.ends_at:%d %b}"
-
-
-class AppointmentStatus(models.TextChoices):
-    BOOKED = "booked", "Booked"
-    CONFIRMED = "confirmed", "Confirmed"
-    CHECKED_IN = "checked_in", "Checked in"
-    COMPLETED = "completed", "Completed"
-    CANCELLED = "cancelled", "Cancelled"
-    NO_SHOW = "no_show", "No-show"
 
 
 ACTIVE_STATUSES = (

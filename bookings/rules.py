@@ -8,12 +8,17 @@ No ORM and no clock: selectors and services turn rows into :class:`SessionDate` 
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from types import MappingProxyType
+from zoneinfo import ZoneInfo
 
+from bookings.choices import AppointmentStatus
+from clinic import clock
+from clinic.errors import DomainError, NotAllowed
 from treatments.rules import (
-    DomainError,
     SessionWindow,
     WindowStatus,
 )
@@ -243,3 +248,143 @@ def working_day_problems(
             f"the clinic's opening hours that day: {hours}.",
         )
     ]
+
+
+# --------------------------------------------------------------------------------------------
+# Appointment lifecycle: the one transition table
+# --------------------------------------------------------------------------------------------
+
+UPCOMING = (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
+ACTIVE = (*UPCOMING, AppointmentStatus.CHECKED_IN)
+# The values of ``clinic.roles.Role`` allowed to complete an appointment (a clinical act).
+COMPLETING_ROLES = frozenset({"practitioner", "manager"})
+
+
+class When(StrEnum):
+    """What the clock must say for an action to be allowed."""
+
+    ANY_TIME = "any_time"
+    ON_THE_DAY = "on_the_day"  # the clinic-local day of the appointment
+    AFTER_START = "after_start"
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One action on an appointment: from which statuses, to which, when and by whom.
+
+    ``roles`` empty means anyone who may see the appointment (and a patient's own link);
+    otherwise ``doing`` names the act in the refusal. ``label`` is the button's text and
+    ``too_soon`` the refusal when the clock says no.
+    """
+
+    action: str
+    label: str
+    sources: tuple[str, ...]
+    target: str
+    when: When = When.ANY_TIME
+    roles: frozenset[str] = frozenset()
+    too_soon: str = ""
+    doing: str = ""
+
+
+TRANSITIONS: Mapping[str, Transition] = MappingProxyType(
+    {
+        transition.action: transition
+        for transition in (
+            Transition(
+                "confirm", "Confirm", (AppointmentStatus.BOOKED,), AppointmentStatus.CONFIRMED
+            ),
+            Transition(
+                "check_in",
+                "Check in",
+                UPCOMING,
+                AppointmentStatus.CHECKED_IN,
+                when=When.ON_THE_DAY,
+                too_soon="Patients can be checked in only on the day of the appointment.",
+            ),
+            Transition(
+                "no_show",
+                "Mark no-show",
+                UPCOMING,
+                AppointmentStatus.NO_SHOW,
+                when=When.AFTER_START,
+                too_soon="A patient can be marked as a no-show only after the start time.",
+            ),
+            Transition(
+                "complete",
+                "Complete",
+                ACTIVE,
+                AppointmentStatus.COMPLETED,
+                when=When.AFTER_START,
+                roles=COMPLETING_ROLES,
+                doing="completing appointments",
+                too_soon="An appointment can be completed only after it has started.",
+            ),
+            # Moving keeps the appointment upcoming: the patient has to confirm the new time.
+            Transition("move", "Move", UPCOMING, AppointmentStatus.BOOKED),
+            Transition("cancel", "Cancel", ACTIVE, AppointmentStatus.CANCELLED),
+        )
+    }
+)
+# The status the API asks for -> the action that reaches it.
+STATUS_ACTIONS: Mapping[str, str] = MappingProxyType(
+    {transition.target: action for action, transition in TRANSITIONS.items() if action != "move"}
+)
+
+
+def _status_label(status: str) -> str:
+    return AppointmentStatus(status).label.lower()
+
+
+def transition_refusal(
+    action: str,
+    *,
+    status: str,
+    starts_at: datetime,
+    now: datetime,
+    tz: ZoneInfo,
+    roles: Collection[str] | None,
+) -> DomainError | None:
+    """Why ``action`` may not happen now, or ``None`` when it may.
+
+    ``roles`` is the acting user's roles, or ``None`` for a patient's own link. The role is
+    checked first (:class:`~clinic.errors.NotAllowed`), then the status, then the clock
+    (:class:`InvalidTransition`).
+    """
+    transition = TRANSITIONS[action]
+    if transition.roles and not transition.roles & set(roles or ()):
+        return NotAllowed(f"Your role does not allow {transition.doing}.")
+    if status not in transition.sources:
+        if action == "move":
+            return InvalidTransition(f"A {_status_label(status)} appointment cannot be moved.")
+        target = "cancelled" if action == "cancel" else f"marked {_status_label(transition.target)}"
+        return InvalidTransition(
+            f"This appointment is {_status_label(status)}: it cannot be {target}."
+        )
+    if transition.when == When.ON_THE_DAY and clock.local_day(starts_at, tz) != clock.local_day(
+        now, tz
+    ):
+        return InvalidTransition(transition.too_soon)
+    if transition.when == When.AFTER_START and starts_at > now:
+        return InvalidTransition(transition.too_soon)
+    return None
+
+
+def allowed_actions(
+    *,
+    status: str,
+    starts_at: datetime,
+    now: datetime,
+    tz: ZoneInfo,
+    roles: Collection[str] | None,
+) -> tuple[Transition, ...]:
+    """The actions an appointment offers this user right now, in the table's order: what the
+    pages and the API show, and exactly what the services will accept."""
+    return tuple(
+        transition
+        for action, transition in TRANSITIONS.items()
+        if transition_refusal(
+            action, status=status, starts_at=starts_at, now=now, tz=tz, roles=roles
+        )
+        is None
+    )

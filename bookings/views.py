@@ -23,11 +23,12 @@ from django.views.decorators.http import require_POST
 
 from bookings import calendar_cache, forms, selectors, services
 from bookings import rules as booking_rules
-from bookings.models import ACTIVE_STATUSES, Appointment, AppointmentStatus
+from bookings.models import Appointment, AppointmentStatus
 from clinic import date_input
 from clinic.clock import clinic_tz, today
+from clinic.errors import DomainError, NotAllowed
 from clinic.models import Patient, Practitioner
-from clinic.roles import Role, can_see_clinical, has_role, role_required
+from clinic.roles import Role, can_see_clinical, has_role, role_required, user_roles
 from treatments import rules as treatment_rules
 from treatments.models import TreatmentSeries
 
@@ -60,10 +61,6 @@ def _optional_url(name: str, *args: Any) -> str:
 
 def _can_override(user: Any) -> bool:
     return has_role(user, Role.PRACTITIONER)
-
-
-def _can_complete(user: Any) -> bool:
-    return has_role(user, Role.PRACTITIONER, Role.MANAGER)
 
 
 def _earliest_hint(error: Exception) -> dt.date | None:
@@ -379,22 +376,47 @@ def _appointment_or_404(pk: int) -> Appointment:
         raise Http404("No such appointment.") from None
 
 
+# How each status button looks; which buttons show is the transition table's decision.
+ACTION_STYLES = {
+    "confirm": "outline-success",
+    "check_in": "success",
+    "no_show": "outline-dark",
+    "complete": "primary",
+}
+
+
+def _refusal(appointment: Appointment, user: Any, action: str) -> DomainError | None:
+    """Why the transition table refuses ``action`` to this user now (``None``: it allows it)."""
+    return booking_rules.transition_refusal(
+        action,
+        status=appointment.status,
+        starts_at=appointment.starts_at,
+        now=timezone.now(),
+        tz=clinic_tz(),
+        roles=user_roles(user),
+    )
+
+
+def _allowed(appointment: Appointment, user: Any) -> set[str]:
+    """The actions the transition table allows this user on this appointment right now."""
+    transitions = booking_rules.allowed_actions(
+        status=appointment.status,
+        starts_at=appointment.starts_at,
+        now=timezone.now(),
+        tz=clinic_tz(),
+        roles=user_roles(user),
+    )
+    return {transition.action for transition in transitions}
+
+
 def _actions(appointment: Appointment, user: Any) -> list[dict[str, str]]:
     """The lifecycle buttons this appointment offers this user right now."""
-    now = timezone.now()
-    tz = clinic_tz()
-    status = appointment.status
-    actions = []
-    if status == AppointmentStatus.BOOKED:
-        actions.append({"action": "confirm", "label": "Confirm", "style": "outline-success"})
-    if status in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED):
-        if appointment.starts_at.astimezone(tz).date() == now.astimezone(tz).date():
-            actions.append({"action": "check_in", "label": "Check in", "style": "success"})
-        if appointment.starts_at <= now:
-            actions.append({"action": "no_show", "label": "Mark no-show", "style": "outline-dark"})
-    if status in ACTIVE_STATUSES and appointment.starts_at <= now and _can_complete(user):
-        actions.append({"action": "complete", "label": "Complete", "style": "primary"})
-    return actions
+    allowed = _allowed(appointment, user)
+    return [
+        {"action": action, "label": booking_rules.TRANSITIONS[action].label, "style": style}
+        for action, style in ACTION_STYLES.items()
+        if action in allowed
+    ]
 
 
 @role_required()
@@ -420,9 +442,8 @@ def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
             # Override reasons are clinical: receptionists see that one was recorded, not why.
             "clinical": can_see_clinical(request.user),
             "actions": _actions(appointment, request.user),
-            "can_move": appointment.status
-            in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED),
-            "can_cancel": appointment.status in ACTIVE_STATUSES,
+            "can_move": "move" in _allowed(appointment, request.user),
+            "can_cancel": "cancel" in _allowed(appointment, request.user),
             "log_session_url": log_session_url,
             "session_url": session_url,
             "patient_url": _optional_url("clinic:patient_detail", appointment.patient_id),
@@ -458,12 +479,12 @@ def appointment_action(request: HttpRequest, pk: int) -> HttpResponse:
         elif action == "no_show":
             services.appointment_mark_no_show(appointment=appointment, marked_by=request.user)
         elif action == "complete":
-            if not _can_complete(request.user):
-                raise PermissionDenied("Only practitioners and managers complete appointments.")
             services.appointment_complete(appointment=appointment, completed_by=request.user)
         else:
             messages.error(request, "Unknown action.")
             return redirect("bookings:appointment_detail", pk)
+    except NotAllowed as refusal:
+        raise PermissionDenied(refusal.message) from refusal
     except services.DomainError as error:
         messages.error(request, error.message)
     else:
@@ -474,11 +495,9 @@ def appointment_action(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required()
 def appointment_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
     appointment = _appointment_or_404(pk)
-    if appointment.status not in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED):
-        messages.error(
-            request,
-            f"A {appointment.get_status_display().lower()} appointment cannot be moved.",
-        )
+    refusal = _refusal(appointment, request.user, "move")
+    if refusal is not None:
+        messages.error(request, refusal.message)
         return redirect("bookings:appointment_detail", pk)
     can_override = _can_override(request.user)
     earliest = None
@@ -540,12 +559,9 @@ def appointment_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required()
 def appointment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     appointment = _appointment_or_404(pk)
-    if appointment.status not in ACTIVE_STATUSES:
-        messages.error(
-            request,
-            f"This appointment is {appointment.get_status_display().lower()}: it cannot be "
-            "cancelled.",
-        )
+    refusal = _refusal(appointment, request.user, "cancel")
+    if refusal is not None:
+        messages.error(request, refusal.message)
         return redirect("bookings:appointment_detail", pk)
     if request.method == "POST":
         form = forms.CancelForm(request.POST)

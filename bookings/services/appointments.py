@@ -25,7 +25,6 @@ from django.utils import timezone
 from bookings import notifications, selectors, slots
 from bookings import rules as booking_rules
 from bookings.models import (
-    ACTIVE_STATUSES,
     Appointment,
     AppointmentChange,
     AppointmentChangeKind,
@@ -40,7 +39,7 @@ from bookings.rules import (
 )
 from clinic import audit, clock
 from clinic.models import AuditAction, Patient, Practitioner, Room
-from clinic.roles import Role, has_role
+from clinic.roles import Role, has_role, user_roles
 from treatments import rules as treatment_rules
 from treatments.choices import Suitability
 from treatments.models import TreatmentSeries, TreatmentType
@@ -516,10 +515,16 @@ def appointment_reschedule(
                 practitioner_ids=[current.practitioner_id, target.pk], patient_id=current.patient_id
             )
             locked = _locked_appointment(pk)
-            if locked.status not in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED):
-                raise InvalidTransition(
-                    f"A {locked.get_status_display().lower()} appointment cannot be moved."
-                )
+            refusal = booking_rules.transition_refusal(
+                "move",
+                status=locked.status,
+                starts_at=locked.starts_at,
+                now=now,
+                tz=clock.clinic_tz(),
+                roles=_roles(changed_by),
+            )
+            if refusal is not None:
+                raise refusal
             before = Appointment(
                 starts_at=locked.starts_at, practitioner=locked.practitioner, room=locked.room
             )
@@ -601,29 +606,38 @@ def _room_if_free(
         return None
 
 
+def _roles(user: Any) -> frozenset[str] | None:
+    """The acting user's roles for the transition table; ``None`` for a patient's own link."""
+    return None if user is None else user_roles(user)
+
+
 def _transition(
     appointment: Appointment | int,
     *,
-    allowed_from: Sequence[str],
-    to: str,
+    action: str,
     by: Any,
     now: datetime,
     reason: str = "",
     event: str = "status",
     kind: str = AppointmentChangeKind.STATUS,
-    check: Any = None,
 ) -> Appointment:
+    """Apply ``action`` of :data:`bookings.rules.TRANSITIONS`: the table decides from which
+    statuses, when and by whom; the locked row is checked, so two desks cannot race it."""
+    to = booking_rules.TRANSITIONS[action].target
     with transaction.atomic():
         locked = _locked_appointment(appointment)
-        if locked.status == to:
-            return locked  # a second click, or a patient's link opened twice
-        if locked.status not in allowed_from:
-            raise InvalidTransition(
-                f"This appointment is {locked.get_status_display().lower()}: it cannot be "
-                f"marked {AppointmentStatus(to).label.lower()}."
-            )
-        if check is not None:
-            check(locked)
+        refusal = booking_rules.transition_refusal(
+            action,
+            status=locked.status,
+            starts_at=locked.starts_at,
+            now=now,
+            tz=clock.clinic_tz(),
+            roles=_roles(by),
+        )
+        if refusal is not None:
+            if locked.status == to and isinstance(refusal, InvalidTransition):
+                return locked  # a second click, or a patient's link opened twice
+            raise refusal
         from_status = locked.status
         locked.status = to
         stamp = {
@@ -647,13 +661,7 @@ def appointment_confirm(
 ) -> Appointment:
     """Booked -> confirmed (by staff, or by the patient's link when ``confirmed_by`` is None).
     Confirming twice is harmless."""
-    return _transition(
-        appointment,
-        allowed_from=(AppointmentStatus.BOOKED,),
-        to=AppointmentStatus.CONFIRMED,
-        by=confirmed_by,
-        now=now or timezone.now(),
-    )
+    return _transition(appointment, action="confirm", by=confirmed_by, now=now or timezone.now())
 
 
 def appointment_cancel(
@@ -668,8 +676,7 @@ def appointment_cancel(
         raise BookingError("Give a reason for the cancellation.")
     return _transition(
         appointment,
-        allowed_from=ACTIVE_STATUSES,
-        to=AppointmentStatus.CANCELLED,
+        action="cancel",
         by=cancelled_by,
         now=now or timezone.now(),
         reason=reason.strip(),
@@ -682,73 +689,23 @@ def appointment_check_in(
     *, appointment: Appointment | int, checked_in_by: Any, now: datetime | None = None
 ) -> Appointment:
     """Booked or confirmed -> checked in, on the day of the appointment only."""
-    now = now or timezone.now()
-
-    def same_day(locked: Appointment) -> None:
-        if clock.local_day(locked.starts_at) != clock.today(now):
-            raise InvalidTransition(
-                "Patients can be checked in only on the day of the appointment."
-            )
-
-    return _transition(
-        appointment,
-        allowed_from=(AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED),
-        to=AppointmentStatus.CHECKED_IN,
-        by=checked_in_by,
-        now=now,
-        check=same_day,
-    )
+    return _transition(appointment, action="check_in", by=checked_in_by, now=now or timezone.now())
 
 
 def appointment_mark_no_show(
     *, appointment: Appointment | int, marked_by: Any, now: datetime | None = None
 ) -> Appointment:
     """Booked or confirmed -> no-show, once the appointment's start has passed."""
-    now = now or timezone.now()
-
-    def started(locked: Appointment) -> None:
-        if locked.starts_at > now:
-            raise InvalidTransition(
-                "A patient can be marked as a no-show only after the start time."
-            )
-
-    return _transition(
-        appointment,
-        allowed_from=(AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED),
-        to=AppointmentStatus.NO_SHOW,
-        by=marked_by,
-        now=now,
-        check=started,
-    )
+    return _transition(appointment, action="no_show", by=marked_by, now=now or timezone.now())
 
 
 def appointment_complete(
     *, appointment: Appointment | int, completed_by: Any, now: datetime | None = None
 ) -> Appointment:
-    """Checked in (or booked/confirmed) -> completed, once it has started. The practitioner
-    then logs the session from the appointment page."""
-    now = now or timezone.now()
-
-    def started(locked: Appointment) -> None:
-        if locked.starts_at > now:
-            raise InvalidTransition("An appointment can be completed only after it has started.")
-
-    return _transition(
-        appointment,
-        allowed_from=ACTIVE_STATUSES,
-        to=AppointmentStatus.COMPLETED,
-        by=completed_by,
-        now=now,
-        check=started,
-    )
-
-
-STATUS_ACTIONS = {
-    AppointmentStatus.CONFIRMED: "confirm",
-    AppointmentStatus.CHECKED_IN: "check_in",
-    AppointmentStatus.NO_SHOW: "no_show",
-    AppointmentStatus.COMPLETED: "complete",
-}
+    """Checked in (or booked/confirmed) -> completed, once it has started, and only by a
+    practitioner or a manager (:class:`~clinic.errors.NotAllowed` otherwise, whatever page or
+    endpoint asked). The practitioner then logs the session from the appointment page."""
+    return _transition(appointment, action="complete", by=completed_by, now=now or timezone.now())
 
 
 def appointment_set_status(
@@ -759,19 +716,15 @@ def appointment_set_status(
     reason: str = "",
     now: datetime | None = None,
 ) -> Appointment:
-    """One entry point for the status actions (the API's ``status`` endpoint)."""
-    if status == AppointmentStatus.CONFIRMED:
-        return appointment_confirm(appointment=appointment, confirmed_by=changed_by, now=now)
-    if status == AppointmentStatus.CHECKED_IN:
-        return appointment_check_in(appointment=appointment, checked_in_by=changed_by, now=now)
-    if status == AppointmentStatus.NO_SHOW:
-        return appointment_mark_no_show(appointment=appointment, marked_by=changed_by, now=now)
-    if status == AppointmentStatus.COMPLETED:
-        return appointment_complete(appointment=appointment, completed_by=changed_by, now=now)
-    if status == AppointmentStatus.CANCELLED:
+    """One entry point for the status actions (the API's ``status`` endpoint), through the
+    same transition table as every page."""
+    action = booking_rules.STATUS_ACTIONS.get(status)
+    if action == "cancel":
         return appointment_cancel(
             appointment=appointment, reason=reason, cancelled_by=changed_by, now=now
         )
+    if action is not None:
+        return _transition(appointment, action=action, by=changed_by, now=now or timezone.now())
     raise InvalidTransition(f"An appointment cannot be set to {status!r} directly.")
 
 

@@ -244,7 +244,7 @@ def test_due_list_leaves_out_a_series_whose_planned_sessions_are_all_done(bookab
 
 
 def test_a_completed_visit_not_yet_logged_counts_as_the_last_session(
-    bookable, practitioner, time_machine
+    bookable, practitioner, practitioner_user, time_machine
 ):
     series = series_done(bookable, practitioner, MONDAY - 14 * DAY)
     appointment = services.appointment_book(
@@ -255,7 +255,7 @@ def test_a_completed_visit_not_yet_logged_counts_as_the_last_session(
         series=series,
     )
     time_machine.move_to(local(MONDAY, 11), tick=False)
-    services.appointment_complete(appointment=appointment, completed_by=None)
+    services.appointment_complete(appointment=appointment, completed_by=practitioner_user)
 
     due = selectors.due_series(today=MONDAY + DAY, now=local(MONDAY + DAY, 9))
 
@@ -319,7 +319,7 @@ def test_a_series_with_no_session_or_visit_since_the_cutoff_is_counted_as_lapsed
 
 
 def test_a_visit_since_the_cutoff_keeps_a_series_on_the_due_list(
-    bookable, practitioner, time_machine
+    bookable, practitioner, practitioner_user, time_machine
 ):
     cutoff = selectors.lapsed_before(MONDAY)
     series = series_done(bookable, practitioner, cutoff - 10 * DAY)
@@ -333,7 +333,7 @@ def test_a_visit_since_the_cutoff_keeps_a_series_on_the_due_list(
         series=series,
     )
     time_machine.move_to(local(visit_day, 11), tick=False)
-    services.appointment_complete(appointment=appointment, completed_by=None)
+    services.appointment_complete(appointment=appointment, completed_by=practitioner_user)
 
     due = selectors.due_series(today=MONDAY, now=NOW)
 

@@ -384,9 +384,7 @@ def test_a_completed_appointment_cannot_be_cancelled(
     services.appointment_complete(appointment=appointment, completed_by=practitioner_user)
     with pytest.raises(services.InvalidTransition) as refused:
         services.appointment_cancel(appointment=appointment, reason="Oops")
-    assert refused.value.message == (
-        "This appointment is completed: it cannot be marked cancelled."
-    )
+    assert refused.value.message == "This appointment is completed: it cannot be cancelled."
 
 
 def test_set_status_refuses_statuses_that_are_not_actions(bookable, practitioner, patient):
