@@ -39,9 +39,9 @@ from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from clinic import emails
+from clinic import audit, emails
 from clinic.errors import DomainError
-from clinic.models import MessageStatus, OutboundMessage, Patient
+from clinic.models import AuditAction, MessageStatus, OutboundMessage, Patient
 
 logger = logging.getLogger(__name__)
 
@@ -260,7 +260,8 @@ def message_resend(*, message_id: int, now: dt.datetime | None = None) -> Outbou
 
     Only ``failed`` messages qualify: a sent one went already, a pending one is queued, and a
     skipped one was withheld on purpose (opted out). The conditional UPDATE makes a double
-    click queue it once.
+    click queue it once. The audit entry (who resent what, to whom) commits with the change.
+    The caller hands the id to a worker once this returns.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -288,7 +289,15 @@ def message_resend(*, message_id: int, now: dt.datetime | None = None) -> Outbou
             lease_until=None,
             recipient=recipient,
         )
-    message.refresh_from_db()
+        message.refresh_from_db()
+        audit.record(
+            action=AuditAction.CHANGE,
+            obj=message,
+            patient_id=message.patient_id,
+            before={"status": MessageStatus.FAILED},
+            after={"status": message.status, "recipient": message.recipient},
+            detail=f"Resent {message.get_kind_display().lower()} to {message.recipient}",
+        )
     return message
 
 

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from clinic import audit, messaging, selectors_outbox
+from clinic import messaging, selectors_outbox
 from clinic.forms_outbox import OutboxFilterForm
-from clinic.models import AuditAction, MessageKind, MessageStatus, OutboundMessage
+from clinic.models import MessageKind, MessageStatus, OutboundMessage
 from clinic.roles import can_see_clinical, role_required
 from clinic.tasks import send_message
 
@@ -70,16 +69,7 @@ CLINICAL_KINDS = frozenset({MessageKind.AFTERCARE})
 @require_POST
 def outbox_resend(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        with transaction.atomic():
-            message = messaging.message_resend(message_id=pk)
-            audit.record(
-                action=AuditAction.CHANGE,
-                obj=message,
-                patient_id=message.patient_id,
-                before={"status": MessageStatus.FAILED},
-                after={"status": message.status, "recipient": message.recipient},
-                detail=f"Resent {message.get_kind_display().lower()} to {message.recipient}",
-            )
+        message = messaging.message_resend(message_id=pk)
     except messaging.MessageNotResendable as refusal:
         messages.error(request, refusal.message)
     else:

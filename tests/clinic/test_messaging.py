@@ -11,7 +11,7 @@ import time_machine
 from django.core import mail
 
 from clinic import emails, messaging
-from clinic.models import MessageKind, MessageStatus, OutboundMessage
+from clinic.models import AuditEntry, MessageKind, MessageStatus, OutboundMessage
 from clinic.tasks import dispatch_due_messages, send_message
 from tests.smtp_sink import free_port, running_sink, smtp_settings
 
@@ -190,6 +190,17 @@ def test_resending_a_failed_message_queues_it_to_the_patients_current_address(pa
     assert sent.to == ["zoe.new@patients.example"]
     message.refresh_from_db()
     assert message.status == MessageStatus.SENT
+
+
+def test_the_resend_service_itself_audits_who_resent_what_whatever_page_asked(patient):
+    message, _ = record(patient)
+    OutboundMessage.objects.filter(pk=message.pk).update(status=MessageStatus.FAILED)
+
+    messaging.message_resend(message_id=message.pk)
+
+    entry = AuditEntry.objects.get(object_type="clinic.outboundmessage")
+    assert entry.patient_id == patient.pk
+    assert entry.detail.startswith("Resent ")
 
 
 @pytest.mark.parametrize(
