@@ -24,3 +24,12 @@ class BookingsConfig(AppConfig):
 
         # A change to anything a calendar shows retires the calendars drawn before it.
         calendar_cache.connect()
+
+        from bookings.services.session_links import (
+            appointment_link_session,
+            appointment_unlink_session,
+        )
+        from treatments import appointment_links
+
+        # Sessions logged from an appointment: bookings writes the link, treatments asks.
+        appointment_links.register(link=appointment_link_session, unlink=appointment_unlink_session)

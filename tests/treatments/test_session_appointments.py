@@ -12,6 +12,7 @@ from django.urls import reverse
 from bookings.models import Appointment
 from tests.factories import PatientFactory, RoomFactory
 from tests.treatments.series_support import london, plan, record
+from treatments import appointment_links
 from treatments.services.sessions import (
     SessionError,
     session_discard,
@@ -178,3 +179,26 @@ def test_the_log_page_proposes_the_appointments_actual_start_not_a_rounded_one(
 
     assert page.context["form"].initial["performed_time"] == dt.time(16, 51)
     assert 'value="16:51"' in page.content.decode()
+
+
+def test_treatments_writes_no_appointment_row_bookings_makes_and_frees_the_link(
+    series: Any, practitioner: Any, patient: Any, monkeypatch: Any
+) -> None:
+    asked: list[tuple[str, int]] = []
+    monkeypatch.setattr(
+        appointment_links,
+        "_handlers",
+        appointment_links._Handlers(
+            link=lambda *, session, appointment: asked.append(("link", appointment.pk)),
+            unlink=lambda *, session: asked.append(("unlink", session.pk)),
+        ),
+    )
+    appointment = appointment_for(patient, practitioner, series)
+
+    session = _log(series, practitioner, appointment)
+    appointment.refresh_from_db()
+    assert appointment.treatment_session is None  # treatments did not write it itself
+    session_pk = session.pk
+    session_discard(session=session)
+
+    assert asked == [("link", appointment.pk), ("unlink", session_pk)]

@@ -25,7 +25,7 @@ from django.db import transaction
 from clinic import audit, clock
 from clinic.models import AuditAction, Practitioner
 from clinic.roles import Role, has_role
-from treatments import rules
+from treatments import appointment_links, rules
 from treatments.choices import Redness, SeriesStatus, TreatedArea
 from treatments.models import (
     AftercareNote,
@@ -209,22 +209,6 @@ def _lock_session(session: TreatmentSession) -> tuple[TreatmentSeries, Treatment
     return series, locked
 
 
-def _link_appointment(*, session: TreatmentSession, appointment: Any) -> None:
-    """Tie a booked appointment to the session it produced (bookings passes its row in)."""
-    series = session.series
-    if appointment.patient_id != series.patient_id:
-        raise SessionError("That appointment is for another patient.", field="appointment")
-    if appointment.series_id not in (None, series.pk):
-        raise SessionError("That appointment belongs to another series.", field="appointment")
-    if appointment.treatment_session_id not in (None, session.pk):
-        raise SessionError(
-            "That appointment already has a session logged against it.", field="appointment"
-        )
-    appointment.treatment_session = session
-    appointment.series = series
-    appointment.save(update_fields=["treatment_session", "series"])
-
-
 # --------------------------------------------------------------------------------------------
 # Drafts
 # --------------------------------------------------------------------------------------------
@@ -285,7 +269,7 @@ def session_log(
         **values,
     )
     if appointment is not None:
-        _link_appointment(session=session, appointment=appointment)
+        appointment_links.link(session=session, appointment=appointment)
     audit.record(
         action=AuditAction.CREATE,
         obj=session,
@@ -355,10 +339,7 @@ def session_discard(*, session: TreatmentSession) -> None:
         patient_id=series.patient_id,
         before=audit.snapshot(session),
     )
-    appointment = getattr(session, "appointment", None)
-    if appointment is not None:
-        appointment.treatment_session = None
-        appointment.save(update_fields=["treatment_session"])
+    appointment_links.unlink(session=session)
     session.delete()
 
 
@@ -366,7 +347,7 @@ def session_discard(*, session: TreatmentSession) -> None:
 def session_link_appointment(*, session: TreatmentSession, appointment: Any) -> None:
     """Link an appointment to a session logged without one (for the bookings app)."""
     _series, session = _lock_session(session)
-    _link_appointment(session=session, appointment=appointment)
+    appointment_links.link(session=session, appointment=appointment)
 
 
 # --------------------------------------------------------------------------------------------
