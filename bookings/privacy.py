@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from bookings.calendar_cache import schedule_changed
 from bookings.models import ACTIVE_STATUSES, Appointment, AppointmentChange
-from bookings.services import appointment_cancel
+from bookings.services.appointments import appointment_cancel_locked
 from clinic import audit
 from clinic.models import Patient
 from clinic.privacy import PrivacyProvider
@@ -59,7 +59,7 @@ def erase_bookings(patient: Patient) -> dict[str, int]:
     ).values_list("pk", flat=True)
     cancelled = 0
     for appointment_id in list(upcoming):
-        appointment_cancel(appointment=appointment_id, reason="Patient data erased", now=now)
+        appointment_cancel_locked(appointment=appointment_id, reason="Patient data erased", now=now)
         cancelled += 1
     blanked = Appointment.objects.filter(patient=patient).update(**dict.fromkeys(FREE_TEXT, ""))
     schedule_changed()  # cancellation reasons show on the day calendar; update() sends no signal

@@ -264,7 +264,7 @@ def message_resend(*, message_id: int, now: dt.datetime | None = None) -> Outbou
     The caller hands the id to a worker once this returns.
     """
     now = now or timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         message = (
             OutboundMessage.objects.select_for_update(of=("self",))
             .select_related("patient")

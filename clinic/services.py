@@ -150,7 +150,7 @@ def _apply(patient: Patient, details: PatientDetails) -> None:
     patient.refresh_search_text()
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def patient_create(*, details: PatientDetails, today: dt.date | None = None) -> Patient:
     """Create a patient with normalised contact details and a matching ``search_text``.
 
@@ -165,7 +165,7 @@ def patient_create(*, details: PatientDetails, today: dt.date | None = None) -> 
     return patient
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def patient_update(
     *, patient: Patient, details: PatientDetails, today: dt.date | None = None
 ) -> Patient:
@@ -199,7 +199,7 @@ def patient_update(
     return patient
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def patient_archive(*, patient: Patient) -> Patient:
     """Hide a patient from the list and from booking. Nothing is deleted."""
     patient.is_active = False
@@ -214,7 +214,7 @@ def patient_archive(*, patient: Patient) -> Patient:
     return patient
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def patient_unarchive(*, patient: Patient) -> Patient:
     """Bring an archived patient back to the list (never an erased one)."""
     _refuse_erased(patient)

@@ -462,7 +462,7 @@ def appointment_book(
     now = now or timezone.now()
     for attempt in range(1, ROOM_RACE_ATTEMPTS + 1):
         try:
-            with transaction.atomic():
+            with transaction.atomic(durable=True):
                 _lock(practitioner_ids=[practitioner.pk], patient_id=patient.pk)
                 return _book_locked(
                     patient=patient,
@@ -510,7 +510,7 @@ def appointment_reschedule(
     current = Appointment.objects.select_related("practitioner", "patient").get(pk=pk)
     target = practitioner or current.practitioner
     try:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             _lock(
                 practitioner_ids=[current.practitioner_id, target.pk], patient_id=current.patient_id
             )
@@ -620,11 +620,13 @@ def _transition(
     reason: str = "",
     event: str = "status",
     kind: str = AppointmentChangeKind.STATUS,
+    durable: bool = True,
 ) -> Appointment:
     """Apply ``action`` of :data:`bookings.rules.TRANSITIONS`: the table decides from which
-    statuses, when and by whom; the locked row is checked, so two desks cannot race it."""
+    statuses, when and by whom; the locked row is checked, so two desks cannot race it.
+    Its own durable transaction unless a ``*_locked`` caller already holds one."""
     to = booking_rules.TRANSITIONS[action].target
-    with transaction.atomic():
+    with transaction.atomic(durable=durable):
         locked = _locked_appointment(appointment)
         refusal = booking_rules.transition_refusal(
             action,
@@ -682,6 +684,25 @@ def appointment_cancel(
         reason=reason.strip(),
         event="cancelled",
         kind=AppointmentChangeKind.CANCELLED,
+    )
+
+
+def appointment_cancel_locked(
+    *, appointment: Appointment | int, reason: str, cancelled_by: Any = None, now: datetime
+) -> Appointment:
+    """:func:`appointment_cancel` for a caller already inside its own transaction (erasing a
+    patient cancels their upcoming visits with the erasure, all or nothing)."""
+    if not reason.strip():
+        raise BookingError("Give a reason for the cancellation.")
+    return _transition(
+        appointment,
+        action="cancel",
+        by=cancelled_by,
+        now=now,
+        reason=reason.strip(),
+        event="cancelled",
+        kind=AppointmentChangeKind.CANCELLED,
+        durable=False,
     )
 
 
@@ -771,7 +792,7 @@ def series_book_remaining(
     series = TreatmentSeries.objects.select_related("patient", "treatment_type").get(pk=series.pk)
     booked: list[Appointment] = []
     try:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             _lock(
                 practitioner_ids=[item.practitioner.pk for item in plan],
                 patient_id=series.patient_id,

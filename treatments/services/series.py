@@ -116,7 +116,7 @@ def _check_start(start_on: date, *, today: date) -> None:
         )
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def series_plan(
     *,
     patient: Patient,
@@ -215,7 +215,7 @@ def _locked(series: TreatmentSeries) -> TreatmentSeries:
     )
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def series_update_plan(
     *,
     series: TreatmentSeries,
@@ -257,7 +257,7 @@ def series_update_plan(
     return series
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def series_stop(*, series: TreatmentSeries, reason: str, by: Any, now: datetime) -> TreatmentSeries:
     """Stop a series at any stage, with a reason. A session logged but not signed must be
     signed or discarded first, so no half-finished clinical record is left behind."""
@@ -283,7 +283,7 @@ def series_stop(*, series: TreatmentSeries, reason: str, by: Any, now: datetime)
     return series
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def series_start_maintenance(*, series: TreatmentSeries) -> TreatmentSeries:
     """Move a completed series on to maintenance sessions."""
     series = _locked(series)

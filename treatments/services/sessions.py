@@ -214,7 +214,7 @@ def _lock_session(session: TreatmentSession) -> tuple[TreatmentSeries, Treatment
 # --------------------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def session_log(
     *,
     series: TreatmentSeries,
@@ -279,7 +279,7 @@ def session_log(
     return LoggedSession(session=session, spacing=spacing)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def session_update_draft(
     *,
     session: TreatmentSession,
@@ -326,7 +326,7 @@ def session_update_draft(
     return LoggedSession(session=session, spacing=spacing)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def session_discard(*, session: TreatmentSession) -> None:
     """Delete a session logged by mistake. Only an unsigned draft can go; an appointment
     linked to it is unlinked (and stays booked)."""
@@ -343,7 +343,7 @@ def session_discard(*, session: TreatmentSession) -> None:
     session.delete()
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def session_link_appointment(*, session: TreatmentSession, appointment: Any) -> None:
     """Link an appointment to a session logged without one (for the bookings app)."""
     _series, session = _lock_session(session)
@@ -369,7 +369,7 @@ def _refresh_series_after_signing(series: TreatmentSeries, session: TreatmentSes
     series.save(update_fields=["completed_sessions", "last_session_on", "status"])
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def session_sign(*, session: TreatmentSession, by: Any, now: datetime) -> AftercareNote:
     """Sign a session: it is locked from then on, its aftercare note is written from the
     treatment type's template plus the practitioner's additions, and the series moves on
@@ -418,7 +418,7 @@ def _as_record_value(name: str, value: Any) -> Any:
     return value
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def session_amend(
     *,
     session: TreatmentSession,
