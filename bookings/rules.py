@@ -155,6 +155,8 @@ class HoursProblem:
 class HoursRefused(BookingError):
     """Opening or working hours the rules refuse; ``problems`` says which rows and why."""
 
+    code = "hours_refused"
+
     def __init__(self, problems: Sequence[HoursProblem]) -> None:
         self.problems = tuple(problems)
         super().__init__(" ".join(problem.message for problem in self.problems))

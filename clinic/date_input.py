@@ -19,17 +19,18 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from clinic.errors import BAD_INPUT, DomainError
+
 FIRST_DAY = dt.date(1900, 1, 1)
 LAST_DAY = dt.date(2199, 12, 31)
 RANGE_TEXT = "between 1 January 1900 and 31 December 2199"
 
 
-class DateInputError(ValueError):
+class DateInputError(DomainError, ValueError):
     """A date from a request is not a date, or lies outside :data:`FIRST_DAY`-:data:`LAST_DAY`."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    code = "date_out_of_range"
+    http_status = BAD_INPUT
 
 
 def check_day(day: dt.date) -> dt.date:

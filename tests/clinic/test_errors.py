@@ -12,6 +12,7 @@ from bookings import rules as booking_rules
 from bookings.api import BadInput, domain_error
 from bookings.selfservice import SelfServiceRefused
 from bookings.services.appointments import SeriesPlanError
+from clinic.date_input import DateInputError
 from clinic.errors import DomainError, NotAllowed
 from clinic.messaging import MessageNotResendable
 from clinic.phones import InvalidPhoneNumber
@@ -36,6 +37,8 @@ REFUSALS = [
     booking_rules.BookingError,
     booking_rules.SlotUnavailable,
     booking_rules.InvalidTransition,
+    booking_rules.HoursRefused,
+    DateInputError,
     SeriesPlanError,
     SelfServiceRefused,
     SessionError,
