@@ -32,6 +32,7 @@ class Purpose(StrEnum):
     CANCEL = "cancel"
     RESCHEDULE = "reschedule"
     PICK = "pick"
+    REBOOK = "rebook"  # a new time for an appointment the clinic cancelled
     UNSUBSCRIBE = "unsubscribe"
 
 
@@ -116,6 +117,14 @@ def pick_link(*, series_id: int, last_session_on: dt.date | None) -> str:
         purpose=Purpose.PICK, subject_id=series_id, version=series_version(last_session_on)
     )
     return absolute_url(reverse("selfservice:pick", args=[token]))
+
+
+def rebook_link(*, appointment_id: int, starts_at: dt.datetime) -> str:
+    """For an appointment the clinic cancelled: pick a new time for the same treatment."""
+    token = make_token(
+        purpose=Purpose.REBOOK, subject_id=appointment_id, version=appointment_version(starts_at)
+    )
+    return absolute_url(reverse("selfservice:rebook", args=[token]))
 
 
 def unsubscribe_link(*, patient_id: int) -> str:

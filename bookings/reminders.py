@@ -56,6 +56,7 @@ from bookings.models import (
     AppointmentStatus,
     NoticeTold,
 )
+from bookings.selectors_closures import unavailable_reasons
 from clinic import clock, emails, ics, messaging
 from clinic.models import MessageKind, MessageStatus, OutboundMessage, Patient
 from treatments.choices import SeriesStatus
@@ -596,7 +597,9 @@ def reminder_key_for(*, appointment_id: int, starts_at: dt.datetime, hours: int)
     return f"reminder:{hours}h:appointment:{appointment_id}:{_iso(starts_at)}"
 
 
-def _reminder_skip_reason(appointment: Appointment, due: ReminderDue) -> str:
+def _reminder_skip_reason(appointment: Appointment, due: ReminderDue, unavailable: str = "") -> str:
+    if unavailable:
+        return unavailable  # a closed day or the practitioner's time off: it cannot happen
     notice = _notice_of(appointment)
     if notice is not None and notice.changed_at >= due.due_at:
         return (
@@ -647,6 +650,7 @@ def sweep_appointment_reminders(*, now: dt.datetime) -> list[int]:
     appointments = Appointment.objects.select_related(
         "patient", "practitioner", "treatment_type", "notice"
     ).in_bulk([appointment_id for appointment_id, _, _, _ in waiting])
+    unavailable = unavailable_reasons(list(appointments.values()))
     recorded = []
     for appointment_id, starts_at, due, key in waiting:
         appointment = appointments.get(appointment_id)
@@ -663,7 +667,9 @@ def sweep_appointment_reminders(*, now: dt.datetime) -> list[int]:
                 patient=appointment.patient,
                 about=appointment,
                 now=now,
-                skip_reason=_reminder_skip_reason(appointment, due),
+                skip_reason=_reminder_skip_reason(
+                    appointment, due, unavailable.get(appointment.pk, "")
+                ),
                 render=lambda appointment=appointment: emails.appointment_reminder(
                     given_name=appointment.patient.given_name,
                     appointment=appointment_details(appointment),

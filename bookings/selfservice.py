@@ -247,18 +247,7 @@ def reschedule_options(
 ) -> OfferedWeek:
     """Free times in the next three weeks; for a series session only between its neighbours
     (the booking service checks spacing again, this keeps impossible times off the page)."""
-    first_day = clock.today(now)
-    last_day = first_day + dt.timedelta(days=RESCHEDULE_DAYS - 1)
-    if appointment.series is not None and appointment.series_session_number:
-        state = selectors.series_state(appointment.series, exclude_appointment_id=appointment.pk)
-        previous_on, next_on = booking_rules.neighbours(
-            sessions=state.sessions, number=appointment.series_session_number
-        )
-        gap = dt.timedelta(days=state.policy.min_days)
-        if previous_on is not None:
-            first_day = max(first_day, previous_on + gap)
-        if next_on is not None:
-            last_day = min(last_day, next_on - gap)
+    first_day, last_day = _days_to_offer(appointment, now=now)
     minutes = int((appointment.ends_at - appointment.starts_at).total_seconds() // 60)
     return _offer(
         treatment_type=appointment.treatment_type,
@@ -271,6 +260,23 @@ def reschedule_options(
         duration_minutes=minutes,
         exclude_appointment_id=appointment.pk,
     )
+
+
+def _days_to_offer(appointment: Appointment, *, now: dt.datetime) -> tuple[dt.date, dt.date]:
+    """The next three weeks; for a series session only between its neighbours, spaced."""
+    first_day = clock.today(now)
+    last_day = first_day + dt.timedelta(days=RESCHEDULE_DAYS - 1)
+    if appointment.series is not None and appointment.series_session_number:
+        state = selectors.series_state(appointment.series, exclude_appointment_id=appointment.pk)
+        previous_on, next_on = booking_rules.neighbours(
+            sessions=state.sessions, number=appointment.series_session_number
+        )
+        gap = dt.timedelta(days=state.policy.min_days)
+        if previous_on is not None:
+            first_day = max(first_day, previous_on + gap)
+        if next_on is not None:
+            last_day = min(last_day, next_on - gap)
+    return first_day, last_day
 
 
 def pick_options(
@@ -419,4 +425,109 @@ def patient_subscribe_again(*, patient: Patient) -> Patient:
     """The way back from an unsubscribe: reminders, aftercare, follow-ups and maintenance."""
     return patient_email_consent_set(
         patient=patient, reminders=True, followups=True, source=ConsentSource.LINK
+    )
+
+
+# -- a new time for an appointment the clinic cancelled --------------------------------------
+
+
+@dataclass(frozen=True)
+class LinkedRebook:
+    appointment: Appointment  # the one the clinic cancelled
+    state: LinkState
+    new_booking: Appointment | None = None
+
+
+def _rebooked(appointment: Appointment, *, now: dt.datetime) -> Appointment | None:
+    """The booking the patient made in its place: the same session of the series, or (not in
+    a series) the same treatment booked since the cancellation."""
+    active = Appointment.objects.filter(
+        patient_id=appointment.patient_id,
+        treatment_type_id=appointment.treatment_type_id,
+        status__in=ACTIVE_STATUSES,
+        starts_at__gt=now,
+    )
+    if appointment.series_id is not None and appointment.series_session_number:
+        active = active.filter(
+            series_id=appointment.series_id,
+            series_session_number=appointment.series_session_number,
+        )
+    else:
+        active = active.filter(created_at__gte=appointment.cancelled_at or appointment.created_at)
+    return active.select_related("practitioner", "treatment_type").order_by("starts_at").first()
+
+
+def open_rebook_link(token: str, *, now: dt.datetime) -> LinkedRebook:
+    """The cancelled appointment a rebook link is for (``LinkInvalid`` / ``LinkExpired`` as
+    :func:`read_token`), and whether a new time can still be picked through it."""
+    payload = read_token(token, purpose=Purpose.REBOOK)
+    appointment = (
+        Appointment.objects.select_related("patient", "practitioner", "treatment_type", "series")
+        .filter(pk=payload.subject_id)
+        .first()
+    )
+    if appointment is None or _erased(appointment.patient):
+        raise LinkInvalid
+    new_booking = _rebooked(appointment, now=now)
+    if new_booking is not None:
+        return LinkedRebook(
+            appointment=appointment, state=LinkState.BOOKED, new_booking=new_booking
+        )
+    if appointment.status != AppointmentStatus.CANCELLED or payload.version != appointment_version(
+        appointment.starts_at
+    ):
+        return LinkedRebook(appointment=appointment, state=LinkState.OUTDATED)
+    series = appointment.series
+    if series is not None and series.status not in selectors.OPEN_SERIES_STATUSES:
+        return LinkedRebook(appointment=appointment, state=LinkState.CLOSED)
+    return LinkedRebook(appointment=appointment, state=LinkState.OPEN)
+
+
+def _minutes(appointment: Appointment) -> int:
+    return int((appointment.ends_at - appointment.starts_at).total_seconds() // 60)
+
+
+def rebook_options(
+    linked: LinkedRebook, *, now: dt.datetime, page_from: dt.date | None = None
+) -> OfferedWeek:
+    """Free times for the same treatment (and, in a series, the same session between its
+    neighbours), found by the same search as moving an appointment."""
+    if linked.state != LinkState.OPEN:
+        return OfferedWeek(days=[])
+    appointment = linked.appointment
+    first_day, last_day = _days_to_offer(appointment, now=now)
+    return _offer(
+        treatment_type=appointment.treatment_type,
+        first_day=first_day,
+        last_day=last_day,
+        page_from=page_from,
+        now=now,
+        patient_id=appointment.patient_id,
+        preferred_practitioner_id=appointment.practitioner_id,
+        duration_minutes=_minutes(appointment),
+    )
+
+
+def patient_rebook(*, linked: LinkedRebook, slot: str, now: dt.datetime) -> Appointment:
+    """Book the new time through the booking service (hours, closures, time off, conflicts,
+    notice and spacing are checked there); a series session keeps its session number."""
+    if linked.state != LinkState.OPEN:
+        raise SelfServiceRefused(
+            f"This link can no longer book a new time. Please call us on {settings.CLINIC_PHONE}."
+        )
+    appointment = linked.appointment
+    starts_at, practitioner = _chosen(slot)
+    first_day, last_day = _days_to_offer(appointment, now=now)
+    if not first_day <= clock.local_day(starts_at) <= last_day:
+        raise SelfServiceRefused("Please pick one of the times shown.")
+    return appointment_book(
+        patient=appointment.patient,
+        practitioner=practitioner,
+        treatment_type=appointment.treatment_type,
+        starts_at=starts_at,
+        series=appointment.series,
+        series_session_number=appointment.series_session_number if appointment.series else None,
+        duration_minutes=_minutes(appointment),
+        booked_by=None,
+        now=now,
     )

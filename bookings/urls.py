@@ -29,6 +29,16 @@ urlpatterns = [
     ),
     path("availability/closures/", views_availability.closures, name="closures"),
     path(
+        "availability/closures/<int:pk>/",
+        views_availability.closure_detail,
+        name="closure_detail",
+    ),
+    path(
+        "availability/closures/<int:pk>/cancel-booked/",
+        views_availability.closure_cancel_booked,
+        name="closure_cancel_booked",
+    ),
+    path(
         "availability/closures/<int:pk>/delete/",
         views_availability.closure_delete,
         name="closure_delete",
@@ -39,6 +49,16 @@ urlpatterns = [
         name="working_hours",
     ),
     path("availability/time-off/", views_availability.time_off, name="time_off"),
+    path(
+        "availability/time-off/<int:pk>/",
+        views_availability.time_off_detail,
+        name="time_off_detail",
+    ),
+    path(
+        "availability/time-off/<int:pk>/cancel-booked/",
+        views_availability.time_off_cancel_booked,
+        name="time_off_cancel_booked",
+    ),
     path(
         "availability/time-off/<int:pk>/delete/",
         views_availability.time_off_delete,

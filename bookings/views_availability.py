@@ -9,13 +9,16 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from bookings import forms
+from bookings import selectors_closures as closure_selectors
 from bookings.models import ApiToken, BookingSettings, TimeOff, WorkingHours
 from bookings.rules import BookingError, HoursRefused
 from bookings.services import availability as availability_services
+from bookings.services import closures as closure_services
 from bookings.services import tokens as token_services
 from clinic import clock
 from clinic.models import ClinicClosure, OpeningHours, Practitioner, Room, Weekday
@@ -103,11 +106,8 @@ def closures(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, f"The clinic is closed on {closure.date:%A %d %B %Y}.")
                 if clashing:
-                    messages.warning(
-                        request,
-                        f"{clashing} appointment(s) are booked that day: move or cancel them "
-                        "from the calendar.",
-                    )
+                    messages.warning(request, _still_booked(clashing, "that day"))
+                    return redirect("bookings:closure_detail", closure.pk)
                 return redirect("bookings:closures")
     else:
         form = forms.ClosureForm()
@@ -116,6 +116,86 @@ def closures(request: HttpRequest) -> HttpResponse:
         request.GET.get("page")
     )
     return render(request, "bookings/closures.html", {"form": form, "page": page})
+
+
+def _still_booked(count: int, where: str) -> str:
+    if count == 1:
+        return f"1 appointment is still booked {where}: it is listed below to move or cancel."
+    return (
+        f"{count} appointments are still booked {where}: they are listed below to move or cancel."
+    )
+
+
+def _affected_page(
+    request: HttpRequest, *, template: str, affected: list[Any], **context: Any
+) -> HttpResponse:
+    without_email = [appointment for appointment in affected if not appointment.patient.email]
+    return render(
+        request,
+        template,
+        {
+            **context,
+            "affected": affected,
+            "without_email": without_email,
+            "to_email": len(affected) - len(without_email),
+        },
+    )
+
+
+def _chosen_ids(request: HttpRequest) -> list[int]:
+    return [int(value) for value in request.POST.getlist("appointment") if value.isdigit()]
+
+
+def _report_cancellation(
+    request: HttpRequest, outcome: closure_services.ClinicCancellation
+) -> None:
+    if not outcome.cancelled:
+        messages.info(request, "Nothing was cancelled: those appointments had changed already.")
+        return
+    messages.success(
+        request,
+        f"{outcome.cancelled} appointment(s) cancelled; {len(outcome.emailed)} patient(s) "
+        "emailed a link to pick a new time.",
+    )
+    if outcome.to_phone:
+        names = "; ".join(
+            f"{appointment.patient} ({appointment.patient.phone or 'no phone on file'})"
+            for appointment in outcome.to_phone
+        )
+        messages.warning(request, f"No email address, please phone: {names}.")
+
+
+@manager_only
+def closure_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    closure = get_object_or_404(ClinicClosure, pk=pk)
+    affected = closure_selectors.appointments_in_closure(closure=closure, now=timezone.now())
+    return _affected_page(
+        request,
+        template="bookings/closure_detail.html",
+        affected=affected,
+        closure=closure,
+        cancel_url=reverse("bookings:closure_cancel_booked", args=[closure.pk]),
+    )
+
+
+@manager_only
+def closure_cancel_booked(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: "Are you sure?" with the list; POST: cancel those and email each patient."""
+    closure = get_object_or_404(ClinicClosure, pk=pk)
+    if request.method == "POST":
+        outcome = closure_services.closure_appointments_cancel(
+            closure=closure, appointment_ids=_chosen_ids(request), cancelled_by=request.user
+        )
+        _report_cancellation(request, outcome)
+        return redirect("bookings:closure_detail", closure.pk)
+    affected = closure_selectors.appointments_in_closure(closure=closure, now=timezone.now())
+    return _affected_page(
+        request,
+        template="bookings/affected_cancel_confirm.html",
+        affected=affected,
+        heading=f"Cancel the appointments on {closure.date:%A %d %B %Y}",
+        back_url=reverse("bookings:closure_detail", args=[closure.pk]),
+    )
 
 
 @manager_only
@@ -165,7 +245,7 @@ def time_off(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             try:
-                _, clashing = availability_services.time_off_add(
+                entry, clashing = availability_services.time_off_add(
                     practitioner=data["practitioner"],
                     starts_at=data["starts_at"],
                     ends_at=data["ends_at"],
@@ -176,11 +256,8 @@ def time_off(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, f"Time off for {data['practitioner']} recorded.")
                 if clashing:
-                    messages.warning(
-                        request,
-                        f"{clashing} appointment(s) with {data['practitioner']} fall in this "
-                        "time off: move them from the calendar.",
-                    )
+                    messages.warning(request, _still_booked(clashing, "in this time off"))
+                    return redirect("bookings:time_off_detail", entry.pk)
                 return redirect("bookings:time_off")
     else:
         initial: dict[str, Any] = {}
@@ -194,6 +271,39 @@ def time_off(request: HttpRequest) -> HttpResponse:
         20,
     ).get_page(request.GET.get("page"))
     return render(request, "bookings/time_off.html", {"form": form, "page": page})
+
+
+@manager_only
+def time_off_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    entry = get_object_or_404(TimeOff.objects.select_related("practitioner"), pk=pk)
+    affected = closure_selectors.appointments_in_time_off(entry=entry, now=timezone.now())
+    return _affected_page(
+        request,
+        template="bookings/time_off_detail.html",
+        affected=affected,
+        entry=entry,
+        cancel_url=reverse("bookings:time_off_cancel_booked", args=[entry.pk]),
+    )
+
+
+@manager_only
+def time_off_cancel_booked(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: "Are you sure?" with the list; POST: cancel those and email each patient."""
+    entry = get_object_or_404(TimeOff.objects.select_related("practitioner"), pk=pk)
+    if request.method == "POST":
+        outcome = closure_services.time_off_appointments_cancel(
+            entry=entry, appointment_ids=_chosen_ids(request), cancelled_by=request.user
+        )
+        _report_cancellation(request, outcome)
+        return redirect("bookings:time_off_detail", entry.pk)
+    affected = closure_selectors.appointments_in_time_off(entry=entry, now=timezone.now())
+    return _affected_page(
+        request,
+        template="bookings/affected_cancel_confirm.html",
+        affected=affected,
+        heading=f"Cancel {entry.practitioner}'s appointments in their time off",
+        back_url=reverse("bookings:time_off_detail", args=[entry.pk]),
+    )
 
 
 @manager_only

@@ -273,6 +273,45 @@ def pick(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_not_required
 @never_cache
+@require_http_methods(PUBLIC_METHODS)
+def rebook(request: HttpRequest, token: str) -> HttpResponse:
+    """The clinic cancelled the appointment (closed that day, practitioner off): pick a new
+    time for the same treatment."""
+    now = timezone.now()
+    try:
+        linked = selfservice.open_rebook_link(token, now=now)
+    except LinkInvalid:
+        raise Http404("No such link") from None
+    except LinkExpired:
+        return _expired(request)
+    error = ""
+    if request.method == "POST":
+        try:
+            selfservice.patient_rebook(linked=linked, slot=request.POST.get("slot", ""), now=now)
+        except DomainError as problem:
+            error = problem.message
+        else:
+            messages.success(
+                request, "Done: your new time is booked. We will email you the details."
+            )
+            return redirect(request.path)
+    context = {
+        **_appointment_context(linked.appointment),
+        "state": linked.state,
+        "states": LINK_STATES,
+        "error": error,
+        "new_when": reminders.local_when(linked.new_booking.starts_at)
+        if linked.new_booking
+        else "",
+        **_offered(
+            request, selfservice.rebook_options(linked, now=now, page_from=_page_from(request))
+        ),
+    }
+    return render(request, "bookings/public_rebook.html", context)
+
+
+@login_not_required
+@never_cache
 # Mail programs send RFC 8058 one-click unsubscribes as a POST with no CSRF token; the signed
 # token in the URL is what authorises the change.
 @csrf_exempt

@@ -175,6 +175,23 @@ def booking_cancelled(
     )
 
 
+def cancelled_by_clinic(
+    *, given_name: str, appointment: AppointmentDetails, reason: str, rebook_url: str, calendar: str
+) -> RenderedEmail:
+    """The clinic cancelled (closed that day, practitioner off): sorry, and a link to pick a
+    new time for the same treatment. It is the patient's cancellation notice too."""
+    return _render(
+        "cancelled_by_clinic",
+        {
+            "given_name": given_name,
+            "appointment": appointment,
+            "reason": reason,
+            "rebook_url": rebook_url,
+        },
+        attachments=(_calendar_attachment(calendar, cancelled=True),),
+    )
+
+
 def appointment_reminder(
     *,
     given_name: str,

@@ -224,6 +224,7 @@ class MessageKind(models.TextChoices):
     AFTERCARE = "aftercare", "Aftercare"
     SERIES_FOLLOWUP = "series_followup", "Next-session follow-up"
     MAINTENANCE_REMINDER = "maintenance_reminder", "Maintenance reminder"
+    CANCELLED_BY_CLINIC = "cancelled_by_clinic", "Cancelled by the clinic, pick a new time"
 
 
 class OutboundMessage(models.Model):

@@ -8,18 +8,21 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from bookings.calendar_cache import schedule_changed
-from bookings.models import ACTIVE_STATUSES, Appointment, BookingSettings, TimeOff, WorkingHours
+from bookings.models import BookingSettings, TimeOff, WorkingHours
 from bookings.rules import (
     BookingError,
     HoursRefused,
     opening_hours_problems,
     working_day_problems,
 )
+from bookings.selectors_closures import active_between, closure_window
 from clinic import audit, clock
 from clinic.models import AuditAction, ClinicClosure, OpeningHours, Practitioner, Room, Weekday
 from treatments.models import TreatmentType
+from treatments.rules import format_long_date
 
 # The booking settings a manager may choose (the form offers the same bounds).
 MAX_MINIMUM_NOTICE_MINUTES = 60 * 24 * 14
@@ -100,39 +103,47 @@ def working_week_set(*, practitioner: Practitioner, days: Iterable[Mapping[str, 
     schedule_changed()  # bulk_create sends no signal; the calendars show working hours
 
 
-def _clashing(practitioner: Practitioner | None, starts_at: dt.datetime, ends_at: dt.datetime):
-    queryset = Appointment.objects.filter(
-        status__in=ACTIVE_STATUSES, starts_at__lt=ends_at, ends_at__gt=starts_at
-    )
-    if practitioner is not None:
-        queryset = queryset.filter(practitioner=practitioner)
-    return queryset
-
-
 @transaction.atomic
 def time_off_add(
-    *, practitioner: Practitioner, starts_at: dt.datetime, ends_at: dt.datetime, reason: str = ""
+    *,
+    practitioner: Practitioner,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    reason: str = "",
+    now: dt.datetime | None = None,
 ) -> tuple[TimeOff, int]:
-    """Record time off; returns it with the number of active appointments inside it, which
-    stay booked until someone moves them (the page says so)."""
+    """Record time off that has not ended yet; returns it with the number of active
+    appointments inside it, which stay booked until someone moves or cancels them (the
+    time off page lists them)."""
     if ends_at <= starts_at:
         raise BookingError("Time off must end after it starts.")
+    if ends_at <= (now or timezone.now()):
+        raise BookingError("This time off has already ended: there is nothing to record.")
     entry = TimeOff.objects.create(
         practitioner=practitioner, starts_at=starts_at, ends_at=ends_at, reason=reason.strip()
     )
     audit.record(action=AuditAction.CREATE, obj=entry, after=audit.snapshot(entry))
-    return entry, _clashing(practitioner, starts_at, ends_at).count()
+    clashing = active_between(starts_at=starts_at, ends_at=ends_at, practitioner=practitioner)
+    return entry, clashing.count()
 
 
 @transaction.atomic
-def closure_add(*, date: dt.date, reason: str, tz: Any) -> tuple[ClinicClosure, int]:
-    """Close the clinic on a day; returns it with the number of active appointments that day."""
+def closure_add(
+    *, date: dt.date, reason: str, tz: Any, now: dt.datetime | None = None
+) -> tuple[ClinicClosure, int]:
+    """Close the clinic on a day from today on (a past day cannot be closed); returns it with
+    the number of active appointments that day (the closure page lists them)."""
+    if date < clock.today(now or timezone.now()):
+        raise BookingError(
+            f"{format_long_date(date)} has passed: a closure can only be added for today or "
+            "a later day."
+        )
     if ClinicClosure.objects.filter(date=date).exists():
         raise BookingError(f"The clinic is already closed on {date:%d %b %Y}.")
     closure = ClinicClosure.objects.create(date=date, reason=reason.strip())
     audit.record(action=AuditAction.CREATE, obj=closure, after=audit.snapshot(closure))
-    starts, ends = clock.day_bounds(date, date, tz)
-    return closure, _clashing(None, starts, ends).count()
+    starts, ends = closure_window(date)
+    return closure, active_between(starts_at=starts, ends_at=ends).count()
 
 
 ROOM_NAME_MAX_LENGTH = Room._meta.get_field("name").max_length
