@@ -128,9 +128,11 @@ def test_closing_a_day_warns_about_appointments_already_booked(
     messages = [str(message) for message in get_messages(response.wsgi_request)]
     assert messages == [
         "The clinic is closed on Monday 23 March 2026.",
-        "1 appointment(s) are booked that day: move or cancel them from the calendar.",
+        "1 appointment is still booked that day: it is listed below to move or cancel.",
     ]
-    assert ClinicClosure.objects.get().reason == "Burst pipe"
+    closure = ClinicClosure.objects.get()
+    assert closure.reason == "Burst pipe"
+    assert response.url == f"/availability/closures/{closure.pk}/"
 
 
 def test_closing_the_same_day_twice_is_a_form_error(client, manager, bookable):
