@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from bookings.models import ACTIVE_STATUSES, Appointment, TimeOff
 from clinic import clock
@@ -72,15 +72,12 @@ def unavailable_reasons(appointments: Sequence[Appointment]) -> dict[int, str]:
         closure.date: closure.reason
         for closure in ClinicClosure.objects.filter(date__in=days).only("date", "reason")
     }
-    overlaps = Q()
-    for appointment in appointments:
-        overlaps |= Q(
-            practitioner_id=appointment.practitioner_id,
-            starts_at__lt=appointment.ends_at,
-            ends_at__gt=appointment.starts_at,
-        )
     time_off = list(
-        TimeOff.objects.filter(overlaps).only("practitioner_id", "starts_at", "ends_at")
+        TimeOff.objects.filter(
+            practitioner_id__in={appointment.practitioner_id for appointment in appointments},
+            starts_at__lt=max(appointment.ends_at for appointment in appointments),
+            ends_at__gt=min(appointment.starts_at for appointment in appointments),
+        ).only("practitioner_id", "starts_at", "ends_at")
     )
     reasons = {}
     for appointment in appointments:
