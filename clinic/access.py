@@ -117,9 +117,13 @@ MATRIX: dict[str, Access] = {
     "bookings:opening_hours": rule(get=MANAGERS, post=MANAGERS),
     "bookings:closures": rule(get=MANAGERS, post=MANAGERS),
     "bookings:closure_delete": rule(post=MANAGERS),
+    "bookings:closure_detail": rule(get=MANAGERS),
+    "bookings:closure_cancel_booked": rule(get=MANAGERS, post=MANAGERS),
     "bookings:working_hours": rule(get=MANAGERS, post=MANAGERS),
     "bookings:time_off": rule(get=MANAGERS, post=MANAGERS),
     "bookings:time_off_delete": rule(post=MANAGERS),
+    "bookings:time_off_detail": rule(get=MANAGERS),
+    "bookings:time_off_cancel_booked": rule(get=MANAGERS, post=MANAGERS),
     "bookings:rooms": rule(get=MANAGERS),
     "bookings:room_create": rule(get=MANAGERS, post=MANAGERS),
     "bookings:room_edit": rule(get=MANAGERS, post=MANAGERS),
@@ -131,6 +135,7 @@ MATRIX: dict[str, Access] = {
     "selfservice:cancel": rule(get=EVERYONE, post=EVERYONE, note="Signed token"),
     "selfservice:reschedule": rule(get=EVERYONE, post=EVERYONE, note="Signed token"),
     "selfservice:pick": rule(get=EVERYONE, post=EVERYONE, note="Signed token"),
+    "selfservice:rebook": rule(get=EVERYONE, post=EVERYONE, note="Signed token"),
     "selfservice:unsubscribe": rule(get=EVERYONE, post=EVERYONE, note="Signed token"),
     "selfservice:link_not_working": rule(
         get=EVERYONE, post=EVERYONE, note="Any other /p/ address: the 'call us' page (404)"
