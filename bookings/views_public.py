@@ -281,7 +281,7 @@ def rebook(request: HttpRequest, token: str) -> HttpResponse:
     try:
         linked = selfservice.open_rebook_link(token, now=now)
     except LinkInvalid:
-        raise Http404("No such link") from None
+        return _link_not_working(request)
     except LinkExpired:
         return _expired(request)
     error = ""

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from bookings import links, reminders
@@ -118,8 +119,9 @@ def _cancel_offering_new_time(
                 appointment=appointment.pk, reason=reason, cancelled_by=cancelled_by, now=now
             )
             message = _record_email(appointment, reason=reason, now=now)
-            _mark_patient_told(appointment, now=now)
             emailed = message.status == MessageStatus.PENDING
+            if emailed:
+                _mark_patient_told(appointment, now=now)
             audit.record(
                 action=AuditAction.CHANGE,
                 obj=about,
@@ -178,10 +180,12 @@ def _record_email(appointment: Appointment, *, reason: str, now: dt.datetime) ->
 
 def _mark_patient_told(appointment: Appointment, *, now: dt.datetime) -> None:
     """This email is the patient's cancellation notice: the notice sweep must not send a
-    second one (it sends a cancellation only to a patient last told "booked")."""
+    second one (it has nothing to say about a settled notice, and sends a cancellation only to
+    a patient last told "booked"). A withheld email leaves the notice to the sweep, which
+    records why nothing went."""
     AppointmentNotice.objects.get_or_create(
         appointment_id=appointment.pk, defaults={"changed_at": now}
     )
     AppointmentNotice.objects.filter(pk=appointment.pk).update(
-        told=NoticeTold.CANCELLED, told_at=now
+        told=NoticeTold.CANCELLED, told_at=now, settled_version=F("version")
     )
