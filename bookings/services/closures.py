@@ -25,7 +25,7 @@ from bookings.models import (
     TimeOff,
 )
 from bookings.selectors_closures import appointments_in_closure, appointments_in_time_off
-from bookings.services.appointments import appointment_cancel
+from bookings.services.appointments import appointment_cancel_locked
 from clinic import audit, emails, messaging
 from clinic.models import AuditAction, ClinicClosure, MessageKind, MessageStatus
 from clinic.tasks import queue_sends
@@ -100,7 +100,8 @@ def _cancel_offering_new_time(
 ) -> ClinicCancellation:
     """Invariants: only appointments the manager saw listed *and* still booked inside the
     closure or time off are cancelled (one booked since, or moved out, is left alone); each is
-    cancelled through :func:`appointment_cancel` and its patient gets exactly one email (this
+    cancelled through the cancellation service (:func:`appointment_cancel_locked`, as this
+    transaction also holds the email) and its patient gets exactly one email (this
     one, under a unique ledger key, in the same transaction as the cancellation) instead of
     the usual cancellation notice. One transaction per appointment, so a failure half-way
     leaves every appointment either booked or cancelled with its email recorded."""
@@ -110,12 +111,12 @@ def _cancel_offering_new_time(
     for appointment in affected:
         if appointment.pk not in chosen:
             continue
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             if not Appointment.objects.filter(
                 pk=appointment.pk, status__in=ACTIVE_STATUSES
             ).exists():
                 continue  # cancelled by someone else meanwhile: they told the patient
-            cancelled = appointment_cancel(
+            cancelled = appointment_cancel_locked(
                 appointment=appointment.pk, reason=reason, cancelled_by=cancelled_by, now=now
             )
             message = _record_email(appointment, reason=reason, now=now)
