@@ -7,17 +7,23 @@ practice:
   (``reminder:48h:appointment:12:2026-03-30T09:00:00+00:00``). The key is unique in the
   database, so a second sweep, a second beat or a retried task finds the row already there
   and creates nothing.
-* **Claim with a lease.** Sending starts with one atomic ``UPDATE ... WHERE status='pending'
-  AND due_at <= now`` (or ``status='sending'`` with an expired lease) that sets ``sending``.
-  Only one worker's UPDATE can match, so two workers never both send a row.
+* **Claim with a lease, one message at a time.** Just before a message goes, one atomic
+  ``UPDATE ... WHERE status='pending' AND due_at <= now`` (or ``status='sending'`` with an
+  expired lease) sets ``sending``. Only one sender's UPDATE can match, so two senders never
+  both send a row. A batch claims each message only when its turn comes, so a lease covers
+  one SMTP exchange (settings make it outlast the slowest one) and runs out only when its
+  sender died, never while a slow server keeps the rest of a batch waiting.
+* **Sent as soon as the server accepts it.** Each message is marked ``sent`` in its own
+  commit right after the SMTP server's "250 accepted".
 * **Retry with backoff.** SMTP errors put the row back to ``pending`` with a later ``due_at``
   (1, 2, 4 ... minutes, capped); after ``MESSAGE_MAX_ATTEMPTS`` it is ``failed`` and shows on
   the outbox with a resend button. A worker killed mid-send leaves the row ``sending``; once
   its lease runs out the next sweep claims it again.
 
-The one window left is a worker dying after the SMTP server accepted a message but before the
-row was marked ``sent``: that message goes again after the lease (at-least-once). The
-Message-ID is the same on every attempt, so mail programs can drop the repeat.
+The one window left is a sender killed after the SMTP server accepted a message but before
+the "sent" mark committed (the server's reply in flight plus one UPDATE: milliseconds per
+message): that one message goes again after its lease, with the same Message-ID, so mail
+programs can drop the repeat. A killed sender doubles at most the one message it was sending.
 
 This module knows nothing about appointments (``clinic`` imports neither ``bookings`` nor
 ``treatments``); callers pass what a message is about as any model instance.
@@ -161,35 +167,37 @@ def message_send(*, message_id: int, now: dt.datetime | None = None) -> SendOutc
 def messages_send(
     *, message_ids: Iterable[int], now: dt.datetime | None = None
 ) -> list[SendOutcome]:
-    """Claim and send several messages over one SMTP connection; an outcome per id, in order.
+    """Send several messages over one SMTP connection, each claimed just before it goes; an
+    outcome per id, in order.
 
-    Each message is claimed by its own atomic UPDATE (exactly as :func:`message_send` claims
-    one), so ids another worker holds, or that are not due, come back ``busy``. The claimed
-    rows are read in one query and sent one after another over a single connection (opening
-    one per message was most of the cost of a reminder); each is marked ``sent`` as soon as
+    Invariant: a message is sent by one sender at a time. Each message is claimed by its own
+    atomic UPDATE (exactly as :func:`message_send` claims one) only when its turn comes, so its
+    lease covers that one SMTP exchange, never the wait behind the rest of a slow batch: a
+    lease runs out only when its sender died. Ids another sender took meanwhile, or that are
+    not due, come back ``busy``. Each message is marked ``sent`` in its own commit as soon as
     the server accepted it. After a failure the connection is closed and the next message
     opens a fresh one, so one refused recipient or dropped session costs only that message a
-    retry.
+    retry. Call it outside a transaction (tasks do), or the marks commit only at its end.
     """
-    now = now or timezone.now()
     ids = list(dict.fromkeys(message_ids))
-    claimed = [message_id for message_id in ids if _claim(message_id=message_id, now=now)]
-    outcomes = {message_id: SendOutcome("busy", message_id) for message_id in ids}
-    if claimed:
-        messages = OutboundMessage.objects.filter(pk__in=claimed).order_by("id")
-        connection = None
-        try:
-            for message in messages:
-                if connection is None:
-                    connection = get_connection(fail_silently=False)
-                outcome = _send_claimed(message, connection)
-                outcomes[message.pk] = outcome
-                if outcome.status != MessageStatus.SENT:
-                    _close_quietly(connection)
-                    connection = None
-        finally:
-            if connection is not None:
+    outcomes: dict[int, SendOutcome] = {}
+    connection = None
+    try:
+        for message_id in ids:
+            message = message_claim(message_id=message_id, now=now or timezone.now())
+            if message is None:
+                outcomes[message_id] = SendOutcome("busy", message_id)
+                continue
+            if connection is None:
+                connection = get_connection(fail_silently=False)
+            outcome = _send_claimed(message, connection)
+            outcomes[message_id] = outcome
+            if outcome.status != MessageStatus.SENT:
                 _close_quietly(connection)
+                connection = None
+    finally:
+        if connection is not None:
+            _close_quietly(connection)
     return [outcomes[message_id] for message_id in ids]
 
 
@@ -208,11 +216,17 @@ def _send_claimed(message: OutboundMessage, connection: Any) -> SendOutcome:
         )
     except Exception as error:  # any transport error: classified, recorded, retried or failed
         return _record_failure(message, error, now=timezone.now())
-    OutboundMessage.objects.filter(pk=message.pk).update(
-        status=MessageStatus.SENT, sent_at=timezone.now(), lease_until=None, last_error=""
-    )
+    _mark_sent(message.pk)
     logger.info("Sent %s message %s", message.kind, message.pk)
     return SendOutcome(MessageStatus.SENT, message.pk)
+
+
+def _mark_sent(message_id: int) -> None:
+    """The server accepted the message. A sender killed before this UPDATE commits is the one
+    window left: the message goes again once its lease runs out (README, "Patient emails")."""
+    OutboundMessage.objects.filter(pk=message_id).update(
+        status=MessageStatus.SENT, sent_at=timezone.now(), lease_until=None, last_error=""
+    )
 
 
 def _close_quietly(connection: Any) -> None:

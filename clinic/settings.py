@@ -253,6 +253,14 @@ FOLLOWUP_SEND_HOUR = env.int("FOLLOWUP_SEND_HOUR", 9, minimum=0, maximum=23)
 MESSAGE_MAX_ATTEMPTS = env.int("MESSAGE_MAX_ATTEMPTS", 5, minimum=1, maximum=20)
 MESSAGE_RETRY_BASE_SECONDS = env.int("MESSAGE_RETRY_BASE_SECONDS", 60, minimum=1)
 MESSAGE_LEASE_SECONDS = env.int("MESSAGE_LEASE_SECONDS", 300, minimum=10)
+# A lease covers one message's SMTP exchange (connect, TLS, login, MAIL, RCPT, DATA: about a
+# dozen replies, each awaited at most EMAIL_TIMEOUT). A shorter lease could run out while its
+# sender is still waiting for the server, and a second sender would send the message again.
+if MESSAGE_LEASE_SECONDS < 12 * EMAIL_TIMEOUT:
+    raise ImproperlyConfigured(
+        f"MESSAGE_LEASE_SECONDS ({MESSAGE_LEASE_SECONDS}) must be at least 12 x EMAIL_TIMEOUT "
+        f"({12 * EMAIL_TIMEOUT}): a message's lease must outlast its slowest SMTP exchange."
+    )
 # Patient self-service links (bookings/selfservice.py).
 SELF_SERVICE_LINK_MAX_AGE_DAYS = env.int("SELF_SERVICE_LINK_MAX_AGE_DAYS", 60, minimum=1)
 SELF_SERVICE_CANCEL_NOTICE_HOURS = env.int("SELF_SERVICE_CANCEL_NOTICE_HOURS", 24, minimum=0)

@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from clinic import audit, messaging
 
-# Messages per task: one SMTP session and one task round trip for each batch, while a batch
-# still finishes well inside its lease (MESSAGE_LEASE_SECONDS).
+# Messages per task: one SMTP session and one task round trip for each batch. Each message is
+# claimed (and leased) only when its turn in the batch comes, so a slow batch holds no lease.
 SEND_BATCH_SIZE = 50
 
 

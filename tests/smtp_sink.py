@@ -1,11 +1,13 @@
 """A real SMTP server (aiosmtpd) on a free port that keeps what it receives.
 
-It can refuse the next messages with a temporary ``451`` or refuse a recipient for good with
-``550``, to exercise retries against a real SMTP conversation rather than a fake backend.
+It can refuse the next messages with a temporary ``451``, refuse a recipient for good with
+``550``, answer each message only after a delay (a slow server) or stop listening (an outage),
+to exercise retries against a real SMTP conversation rather than a fake backend.
 """
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -30,6 +32,7 @@ class SinkHandler:
         self.refusals = 0
         self.refused_recipients: set[str] = set()
         self.sessions: set[int] = set()  # SMTP connections that delivered something
+        self.delay_seconds = 0.0  # how long the server takes to accept each message
         self.lock = threading.Lock()
 
     async def handle_RCPT(
@@ -41,6 +44,9 @@ class SinkHandler:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.delay_seconds:
+            # Other sessions go on meanwhile: the sink serves every connection on one loop.
+            await asyncio.sleep(self.delay_seconds)
         with self.lock:
             if self.refusals > 0:
                 self.refusals -= 1
@@ -72,6 +78,10 @@ class SmtpSink:
     def refuse_next(self, count: int = 1) -> None:
         """Answer the next ``count`` messages with 451 (try again later)."""
         self.handler.refusals = count
+
+    def answer_after(self, seconds: float) -> None:
+        """Accept each message only ``seconds`` after its data arrived (a slow server)."""
+        self.handler.delay_seconds = seconds
 
     def refuse_recipient(self, address: str) -> None:
         """Answer 550 (no such mailbox) for this address, for good."""

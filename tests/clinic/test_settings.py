@@ -222,3 +222,11 @@ def test_a_server_process_with_nothing_configured_still_refuses_to_start():
     )
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_a_message_lease_shorter_than_the_slowest_smtp_exchange_stops_start_up():
+    # A lease that can run out while its sender still waits for the server lets a second
+    # sender send the same email.
+    result = _start_django(DJANGO_DEBUG="1", EMAIL_TIMEOUT="30", MESSAGE_LEASE_SECONDS="300")
+    assert result.returncode != 0
+    assert "MESSAGE_LEASE_SECONDS (300) must be at least 12 x EMAIL_TIMEOUT (360)" in result.stderr
