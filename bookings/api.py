@@ -97,13 +97,6 @@ def _user(request: HttpRequest) -> Any:
     return user
 
 
-def _require(request: HttpRequest, *roles: str, doing: str) -> Any:
-    user = _user(request)
-    if not has_role(user, *roles):
-        raise HttpError(403, f"Your role does not allow {doing}.")
-    return user
-
-
 # ---------------------------------------------------------------------------------------------
 # Schemas
 # ---------------------------------------------------------------------------------------------
@@ -158,7 +151,11 @@ class PatientIn(Schema):
     email: str = Field("", max_length=254)
     phone: str = Field("", max_length=40)
     preferred_contact: Literal["email", "phone", "sms"] = PreferredContact.EMAIL
-    email_reminders: bool = True
+    email_reminders: bool = Field(
+        False,
+        description="The patient agreed to reminders, aftercare and follow-up emails. "
+        "Consent is never assumed: leave it false unless the patient said yes.",
+    )
 
 
 class PatientPage(Schema):

@@ -149,7 +149,7 @@ class Patient(models.Model):
     preferred_contact = models.CharField(
         max_length=10, choices=PreferredContact.choices, default=PreferredContact.EMAIL
     )
-    email_reminders = models.BooleanField("Consents to email reminders", default=True)
+    email_reminders = models.BooleanField("Consents to email reminders", default=False)
     followup_opt_out = models.BooleanField(
         "Opted out of follow-up and maintenance emails", default=False
     )

@@ -66,7 +66,8 @@ class PatientDetails:
     email: str = ""
     phone: str = ""
     preferred_contact: str = PreferredContact.EMAIL
-    email_reminders: bool = True
+    # Consent is given, never assumed: unticked unless the patient agreed.
+    email_reminders: bool = False
     followup_opt_out: bool = False
     notes: str = ""
 

@@ -71,6 +71,8 @@ class PatientFactory(factory.django.DjangoModelFactory):
         )
     )
     phone = factory.Sequence(lambda n: f"+4477009{n % 100000:05d}")
+    # The usual test patient agreed to reminders (the model assumes no consent).
+    email_reminders = True
 
     @classmethod
     def _create(cls, model_class: type, *args: object, **kwargs: object) -> Patient:
