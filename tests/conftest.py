@@ -98,9 +98,40 @@ def _reinstall_default_catalogue(sender: Any, using: str = "default", **kwargs: 
         TreatmentType.objects.using(using).get_or_create(name=entry["name"], defaults=entry)
 
 
+def _flush_past_the_delete_guards() -> None:
+    """Transactional tests end with a flush. On PostgreSQL it is a TRUNCATE, which row triggers
+    do not see; on SQLite it is a DELETE per table, which the triggers refusing deletes of
+    signed records and amendments (treatments.guards) would stop. The test flush lifts those
+    triggers for its DELETEs and puts them back in the same transaction."""
+    from django.db.backends.sqlite3.base import DatabaseWrapper
+
+    DatabaseOperations = DatabaseWrapper.ops_class
+
+    from treatments import guards
+
+    plain_flush = DatabaseOperations.sql_flush
+
+    def sql_flush(self: Any, style: Any, tables: Any, **kwargs: Any) -> list[str]:
+        statements = plain_flush(self, style, tables, **kwargs)
+        if not statements:
+            return statements
+        lifted = [name for name in guards.DELETE_GUARDS if guards.GUARDS[name].table in tables]
+        drops = [f"DROP TRIGGER IF EXISTS {name}" for name in lifted]
+        restores = [
+            statement
+            for name in lifted
+            for statement in guards.sqlite_statements(name, guards.GUARDS[name])
+        ]
+        return [*drops, *statements, *restores]
+
+    DatabaseOperations.sql_flush = sql_flush  # type: ignore[method-assign]
+
+
 def pytest_configure(config: pytest.Config) -> None:
     from django.apps import apps
     from django.db.models.signals import post_migrate
+
+    _flush_past_the_delete_guards()
 
     post_migrate.connect(
         _reinstall_default_catalogue,

@@ -92,10 +92,10 @@ class SignedRecordLocked(IntegrityError):
 class SignedRecordQuerySet(models.QuerySet):
     """Bulk ``update()``/``delete()`` cannot touch signed rows (the last line before the
     database trigger): a signed record changes only through its amendment service, which
-    moves ``amendment_count`` in the same write."""
+    writes a numbered amendment and moves ``amendment_count`` to it in the same transaction."""
 
     def update(self, **kwargs: object) -> int:
-        if "amendment_count" not in kwargs and self.filter(signed_at__isnull=False).exists():
+        if self.filter(signed_at__isnull=False).exists():
             raise SignedRecordLocked(
                 "Signed clinical records cannot be changed in bulk; amend them one by one."
             )
@@ -133,8 +133,8 @@ class SkinAssessment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     # A signed assessment changes only together with an Amendment: the amendment service
-    # bumps this count in the same UPDATE, and a trigger (treatments.guards) refuses any
-    # other update of a signed row.
+    # writes amendment number count + 1 and moves this count to it in the same transaction;
+    # a trigger (treatments.guards) refuses any other update of a signed row.
     amendment_count = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -253,8 +253,9 @@ class TreatmentSession(models.Model):
     signed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    # A signed row may only change together with an Amendment; the services bump this count
-    # with it, and a database trigger refuses any other update of a signed row.
+    # A signed row may only change together with an Amendment; the service writes amendment
+    # number count + 1 and moves this count to it in the same transaction, and a database
+    # trigger (treatments.guards) refuses any other update of a signed row.
     amendment_count = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -338,10 +339,23 @@ class Amendment(models.Model):
     amended_at = models.DateTimeField(auto_now_add=True)
     reason = models.TextField(max_length=REASON_MAX_LENGTH)
     changes = models.JSONField(help_text='{"field": {"before": ..., "after": ...}}')
+    # The record's amendment number (1, 2, ...): the database lets a signed row change only
+    # when its amendment_count moves to the number of an amendment written for it first.
+    sequence = models.PositiveSmallIntegerField(editable=False)
+    # PostgreSQL only, set by a trigger whatever the writer sends: the transaction that wrote
+    # this row, so the amendment and the change it explains are one write (treatments.guards).
+    written_in_transaction = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["amended_at", "id"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["session", "sequence"], name="amendment_sequence_per_session"
+            ),
+            models.UniqueConstraint(
+                fields=["assessment", "sequence"], name="amendment_sequence_per_assessment"
+            ),
+            models.CheckConstraint(condition=Q(sequence__gte=1), name="amendment_sequence_from_1"),
             models.CheckConstraint(
                 condition=(Q(assessment__isnull=False) & Q(session__isnull=True))
                 | (Q(assessment__isnull=True) & Q(session__isnull=False)),

@@ -6,6 +6,7 @@ API answer a receptionist can reach about that patient is searched for it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -19,6 +20,7 @@ from clinic.models import OutboundMessage
 from tests.bookings.builders import MONDAY, crystal_with_room, local, open_clinic, working_week
 from tests.treatments.series_support import log_and_sign, plan
 from treatments.models import SkinAssessment
+from treatments.services.assessments import AssessmentDetails, assessment_amend
 
 pytestmark = pytest.mark.django_db
 
@@ -34,8 +36,13 @@ def clinical_history(practitioner: Any, patient: Any, time_machine: Any) -> dict
     working_week(practitioner)
     start = MONDAY - dt.timedelta(days=21)
     series = plan(patient, practitioner, start_on=start)
-    SkinAssessment.objects.filter(patient=patient).update(
-        allergies=ASSESSMENT_SECRET, amendment_count=1
+    # Through an amendment, as the app does it: the canary is in the amendment's trail too.
+    assessment = SkinAssessment.objects.get(patient=patient)
+    assessment_amend(
+        assessment=assessment,
+        user=practitioner.user,
+        details=dataclasses.replace(AssessmentDetails.of(assessment), allergies=ASSESSMENT_SECRET),
+        reason="Patient mentioned an allergy",
     )
     session = log_and_sign(
         series,

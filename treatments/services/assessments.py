@@ -25,7 +25,6 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from clinic import audit, clock
@@ -387,13 +386,17 @@ def assessment_amend(
         setattr(assessment, name, value)
     assessment.outcome = screening.outcome
     assessment.outcome_summary = screening.summary
-    # The trigger lets a signed row change only when this count goes up in the same UPDATE.
-    assessment.amendment_count = F("amendment_count") + 1
-    assessment.save(update_fields=[*DETAIL_FIELDS, "outcome", "outcome_summary", "amendment_count"])
-    assessment.refresh_from_db(fields=["amendment_count"])
+    # The trigger lets a signed row change only when its count moves to the number of an
+    # amendment written for it in this transaction (the row lock above serialises amenders).
     amendment = Amendment.objects.create(
-        assessment=assessment, amended_by=user, reason=reason, changes=changes
+        assessment=assessment,
+        amended_by=user,
+        reason=reason,
+        changes=changes,
+        sequence=assessment.amendment_count + 1,
     )
+    assessment.amendment_count = amendment.sequence
+    assessment.save(update_fields=[*DETAIL_FIELDS, "outcome", "outcome_summary", "amendment_count"])
     audit.record(
         action=AuditAction.AMEND,
         obj=assessment,

@@ -486,11 +486,16 @@ def session_amend(
     for name in changes:
         if name in values:
             setattr(session, name, values[name])
+    # The trigger lets a signed row change only when its count moves to the number of an
+    # amendment written for it in this transaction (the series lock serialises amenders).
     amendment = Amendment.objects.create(
-        session=session, amended_by=by, reason=reason, changes=changes
+        session=session,
+        amended_by=by,
+        reason=reason,
+        changes=changes,
+        sequence=session.amendment_count + 1,
     )
-    # The trigger lets a signed row change only when this count moves in the same UPDATE.
-    session.amendment_count += 1
+    session.amendment_count = amendment.sequence
     session.save(update_fields=[*update_fields, "amendment_count"])
     audit.record(
         action=AuditAction.AMEND,
