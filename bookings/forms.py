@@ -16,6 +16,7 @@ from bookings.models import BookingSettings, WorkingHours
 from bookings.services.availability import MAX_HORIZON_DAYS, MAX_MINIMUM_NOTICE_MINUTES
 from clinic import clock
 from clinic.date_input import DayField
+from clinic.formats import clock_time, long_date
 from clinic.forms_security import BoundedModelMultipleChoiceField
 from clinic.limits import NOTES_MAX_LENGTH, REASON_MAX_LENGTH
 from clinic.models import ClinicClosure, OpeningHours, Practitioner, Room, Weekday
@@ -44,7 +45,7 @@ def local_start(day: dt.date, wall: dt.time) -> dt.datetime:
     moment = clock.local_datetime(day, wall)
     if moment is None:
         raise ValidationError(
-            f"{wall:%H:%M} does not exist on {day:%d %b %Y} (the clocks go forward).",
+            f"{clock_time(wall)} does not exist on {long_date(day)} (the clocks go forward).",
             code="nonexistent_time",
         )
     return moment

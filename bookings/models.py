@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from bookings.choices import AppointmentStatus
+from clinic.formats import short_datetime
 from clinic.limits import NOTES_MAX_LENGTH, REASON_MAX_LENGTH
 from clinic.models import Patient, Practitioner, Room, Weekday
 from treatments.models import TreatmentSeries, TreatmentSession, TreatmentType
@@ -77,7 +78,8 @@ class TimeOff(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.practitioner} off {self.starts_at:%d %b}-{self.ends_at:%d %b}"
+        starts, ends = short_datetime(self.starts_at), short_datetime(self.ends_at)
+        return f"{self.practitioner} off {starts} to {ends}"
 
 
 ACTIVE_STATUSES = (
@@ -178,7 +180,7 @@ class Appointment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.patient} with {self.practitioner} at {self.starts_at:%Y-%m-%d %H:%M}"
+        return f"{self.patient} with {self.practitioner}, {short_datetime(self.starts_at)}"
 
     @property
     def is_active(self) -> bool:
@@ -227,7 +229,7 @@ class AppointmentChange(models.Model):
         ordering = ["changed_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} at {self.changed_at:%Y-%m-%d %H:%M}"
+        return f"{self.get_kind_display()}, {short_datetime(self.changed_at)}"
 
 
 class BookingSettings(models.Model):

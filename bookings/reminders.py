@@ -58,13 +58,13 @@ from bookings.models import (
 )
 from bookings.selectors_closures import unavailable_reasons
 from clinic import clock, emails, ics, messaging
+from clinic.formats import long_date, long_datetime
 from clinic.models import MessageKind, MessageStatus, OutboundMessage, Patient
 from treatments.choices import SeriesStatus
 from treatments.models import AftercareNote, AftercareStatus, TreatmentSeries, TreatmentType
 from treatments.rules import (
     CLOSING_NOTICE_DAYS,
     SpacingPolicy,
-    format_long_date,
     maintenance_due_on,
     series_window,
 )
@@ -101,8 +101,7 @@ NOTICE_KEY_PREFIX = {
 
 def local_when(moment: dt.datetime) -> str:
     """``"Monday 30 March 2026 at 10:00"`` in the clinic's zone."""
-    local = clock.localtime(moment)
-    return f"{format_long_date(local.date())} at {local:%H:%M}"
+    return long_datetime(moment)
 
 
 def lead_time_words(*, starts_at: dt.datetime, now: dt.datetime) -> str:
@@ -719,7 +718,7 @@ def sweep_aftercare(*, now: dt.datetime) -> list[int]:
                 render=lambda note=note, session=session, series=series: emails.aftercare(
                     given_name=series.patient.given_name,
                     treatment=series.treatment_type.name,
-                    session_day=format_long_date(clock.local_day(session.performed_at)),
+                    session_day=long_date(session.performed_at),
                     advice=note.body,
                 ),
             )
@@ -884,8 +883,8 @@ def sweep_series_followups(*, now: dt.datetime) -> list[int]:
             render=lambda series=series, due=due: emails.series_followup(
                 given_name=series.patient.given_name,
                 treatment=series.treatment_type.name,
-                window_opens=format_long_date(due.window_opens),
-                window_closes=format_long_date(due.window_closes),
+                window_opens=long_date(due.window_opens),
+                window_closes=long_date(due.window_closes),
                 closing=due.stage == "closing",
                 pick_url=links.pick_link(
                     series_id=series.pk, last_session_on=series.last_session_on
@@ -997,7 +996,7 @@ def sweep_maintenance(*, now: dt.datetime) -> list[int]:
             render=lambda series=series: emails.maintenance_reminder(
                 given_name=series.patient.given_name,
                 treatment=series.treatment_type.name,
-                last_session_day=format_long_date(series.last_session_on),
+                last_session_day=long_date(series.last_session_on),
                 unsubscribe_url=links.unsubscribe_link(patient_id=series.patient_id),
             ),
         )

@@ -53,6 +53,7 @@ from bookings.models import (
     WorkingHours,
 )
 from clinic import clock, timeline
+from clinic.formats import long_date
 from clinic.models import (
     ClinicClosure,
     OpeningHours,
@@ -872,7 +873,7 @@ def calendar_week(*, practitioner: Practitioner, week_start: date, now: datetime
         columns.append(
             grid.Column(
                 key=day.isoformat(),
-                label=treatment_rules.format_long_date(day),
+                label=long_date(day),
                 entries=[
                     _grid_entry(item) for item in appointments if item.local_start.date() == day
                 ],

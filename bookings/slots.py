@@ -26,10 +26,9 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from clinic.clock import local_datetime, local_day
-from treatments.rules import format_long_date
+from clinic.formats import clock_time, long_date, long_datetime, short_datetime, weekday
 
 SLOT_STEP_MINUTES = 15
-WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 @dataclass(frozen=True, order=True)
@@ -179,14 +178,6 @@ def _span(day: date, start: time, end: time, tz: ZoneInfo) -> Interval | None:
     return Interval(start_at, end_at)
 
 
-def _fmt(moment: datetime, tz: ZoneInfo) -> str:
-    return moment.astimezone(tz).strftime("%H:%M")
-
-
-def _fmt_day(day: date) -> str:
-    return format_long_date(day)
-
-
 @dataclass(frozen=True)
 class _Context:
     calendar: ClinicCalendar
@@ -202,31 +193,33 @@ def _clinic_problem(
     if appointment.start < request.earliest_start:
         return (
             f"Too late to book {now_label}: appointments need at least the minimum booking "
-            f"notice (earliest {request.earliest_start.astimezone(tz):%d %b %Y %H:%M})."
+            f"notice (earliest {short_datetime(request.earliest_start, tz)})."
         )
     if request.latest_start is not None and appointment.start > request.latest_start:
         return (
             "Too far ahead: appointments can be booked up to "
-            f"{_fmt_day(local_day(request.latest_start, tz))}."
+            f"{long_date(local_day(request.latest_start, tz))}."
         )
     if day in calendar.closures:
         reason = calendar.closure_reasons.get(day, "")
-        return f"The clinic is closed on {_fmt_day(day)}{f' ({reason})' if reason else ''}."
+        return f"The clinic is closed on {long_date(day)}{f' ({reason})' if reason else ''}."
     spans = [
         span
         for opens, closes in calendar.opening.get(day.weekday(), ())
         if (span := _span(day, opens, closes, tz)) is not None
     ]
     if not spans:
-        return f"The clinic is not open on {WEEKDAY_NAMES[day.weekday()]}s."
+        return f"The clinic is not open on {weekday(day)}s."
     if not any(span.contains(appointment) for span in spans):
-        hours = ", ".join(f"{_fmt(span.start, tz)}-{_fmt(span.end, tz)}" for span in spans)
-        return f"Outside opening hours ({hours}) on {_fmt_day(day)}."
+        hours = ", ".join(
+            f"{clock_time(span.start, tz)}-{clock_time(span.end, tz)}" for span in spans
+        )
+        return f"Outside opening hours ({hours}) on {long_date(day)}."
     clash = context.patient_busy.first_overlap(appointment)
     if clash is not None:
         return (
-            f"The patient already has an appointment from {_fmt(clash.start, tz)} to "
-            f"{_fmt(clash.end, tz)} that day."
+            f"The patient already has an appointment from {clock_time(clash.start, tz)} to "
+            f"{clock_time(clash.end, tz)} that day."
         )
     return None
 
@@ -236,36 +229,30 @@ def _practitioner_problem(
 ) -> str | None:
     hours = diary.hours.get(day.weekday())
     if hours is None:
-        return f"{diary.name} does not work on {WEEKDAY_NAMES[day.weekday()]}s."
+        return f"{diary.name} does not work on {weekday(day)}s."
     working = _span(day, hours.starts_at, hours.ends_at, tz)
     if working is None or not working.contains(appointment):
-        return (
-            f"Outside {diary.name}'s working hours ({hours.starts_at:%H:%M}-{hours.ends_at:%H:%M})."
-        )
+        opens, closes = clock_time(hours.starts_at), clock_time(hours.ends_at)
+        return f"Outside {diary.name}'s working hours ({opens}-{closes})."
     if hours.break_starts_at is not None and hours.break_ends_at is not None:
         pause = _span(day, hours.break_starts_at, hours.break_ends_at, tz)
         if pause is not None and pause.overlaps(appointment):
             return (
-                f"{diary.name} is on a break from {hours.break_starts_at:%H:%M} to "
-                f"{hours.break_ends_at:%H:%M}."
+                f"{diary.name} is on a break from {clock_time(hours.break_starts_at)} to "
+                f"{clock_time(hours.break_ends_at)}."
             )
     for absence in diary.time_off:
         if absence.overlaps(appointment):
-            return f"{diary.name} is off from {_moment_label(absence.start, tz)} to " + (
-                f"{_moment_label(absence.end, tz)}."
+            return f"{diary.name} is off from {short_datetime(absence.start, tz)} to " + (
+                f"{short_datetime(absence.end, tz)}."
             )
     clash = _Busy(diary.booked).first_overlap(occupied) if diary.booked else None
     if clash is not None:
         return (
-            f"{diary.name} is already booked from {_fmt(clash.start, tz)} to "
-            f"{_fmt(clash.end, tz)} (including cleanup time)."
+            f"{diary.name} is already booked from {clock_time(clash.start, tz)} to "
+            f"{clock_time(clash.end, tz)} (including cleanup time)."
         )
     return None
-
-
-def _moment_label(moment: datetime, tz: ZoneInfo) -> str:
-    local = moment.astimezone(tz)
-    return f"{local:%d %b %Y %H:%M}"
 
 
 def _free_rooms(
@@ -317,7 +304,7 @@ def why_unavailable(
     occupied = Interval(starts_at, appointment.end + request.buffer)
     day = local_day(starts_at, tz)
     context = _Context(calendar, request, _Busy(request.patient_booked))
-    label = f"{_fmt_day(day)} at {_fmt(starts_at, tz)}"
+    label = long_datetime(starts_at, tz)
     problem = _clinic_problem(appointment, day, context, now_label=label)
     if problem is None:
         problem = _practitioner_problem(appointment, occupied, day, diary, tz)
@@ -330,7 +317,7 @@ def why_unavailable(
     if not free:
         names = ", ".join(room.name for room in rooms)
         return (
-            f"No room is free at {_fmt(starts_at, tz)} for this treatment ({names} "
+            f"No room is free at {clock_time(starts_at, tz)} for this treatment ({names} "
             "already booked).",
             (),
         )

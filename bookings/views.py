@@ -25,11 +25,11 @@ from bookings import calendar_cache, forms, selectors, services
 from bookings import rules as booking_rules
 from bookings.models import Appointment, AppointmentStatus
 from clinic import date_input
-from clinic.clock import clinic_tz, today
+from clinic.clock import clinic_tz, local_datetime, today
 from clinic.errors import DomainError, NotAllowed
+from clinic.formats import long_date, long_datetime, short_date
 from clinic.models import Patient, Practitioner
 from clinic.roles import Role, can_see_clinical, has_role, role_required, user_roles
-from treatments import rules as treatment_rules
 from treatments.models import TreatmentSeries
 
 
@@ -96,10 +96,10 @@ def calendar_day(request: HttpRequest) -> HttpResponse:
             "previous_day": day - dt.timedelta(days=1),
             "next_day": day + dt.timedelta(days=1),
             "picker": forms.DayPickerForm(initial={"date": day}),
-            "long_date": treatment_rules.format_long_date(day),
+            "long_date": long_date(day),
         }
         return (
-            f"Calendar {day:%-d %b %Y}",
+            f"Calendar {short_date(day)}",
             render_to_string("bookings/_calendar_day_content.html", context).encode(),
         )
 
@@ -331,15 +331,25 @@ def _slot_search_url_from(earliest: dt.date, form: Any, patient: Patient) -> str
 
 
 def _booked_message(appointment: Appointment) -> str:
-    local = appointment.starts_at.astimezone(clinic_tz())
     text = (
         f"Booked {appointment.patient} with {appointment.practitioner} on "
-        f"{treatment_rules.format_long_date(local.date())} at {local:%H:%M} "
+        f"{long_datetime(appointment.starts_at)} "
         f"({appointment.room})."
     )
     if appointment.overdue:
         text += " This session is later than its series window: flagged as overdue."
     return text
+
+
+def _carried_when(carried: dict[str, str]) -> str:
+    """The time picked on the calendar, written out ("" if it is not a real clinic time)."""
+    try:
+        day = dt.date.fromisoformat(carried.get("date", ""))
+        wall = dt.time.fromisoformat(carried.get("time", ""))
+    except ValueError:
+        return ""
+    moment = local_datetime(day, wall)
+    return long_datetime(moment) if moment is not None else ""
 
 
 def _pick_patient(request: HttpRequest) -> HttpResponse:
@@ -358,6 +368,7 @@ def _pick_patient(request: HttpRequest) -> HttpResponse:
             "query": query,
             "results": choose_urls,
             "carried": carried,
+            "carried_when": _carried_when(carried),
             "practitioner": practitioner,
             "new_patient_url": _optional_url("clinic:patient_create"),
         },
@@ -519,11 +530,10 @@ def appointment_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
                 form.add_error(None, error.message)
                 earliest = _earliest_hint(error)
             else:
-                local = moved.starts_at.astimezone(clinic_tz())
                 messages.success(
                     request,
-                    f"Moved to {treatment_rules.format_long_date(local.date())} at "
-                    f"{local:%H:%M} with {moved.practitioner} ({moved.room}). The old time is "
+                    f"Moved to {long_datetime(moved.starts_at)} "
+                    f"with {moved.practitioner} ({moved.room}). The old time is "
                     "kept in the history.",
                 )
                 return redirect("bookings:appointment_detail", pk)

@@ -21,6 +21,7 @@ from bookings.services import availability as availability_services
 from bookings.services import closures as closure_services
 from bookings.services import tokens as token_services
 from clinic import clock
+from clinic.formats import long_date
 from clinic.models import ClinicClosure, OpeningHours, Practitioner, Room, Weekday
 from clinic.roles import Role, role_required
 
@@ -104,7 +105,7 @@ def closures(request: HttpRequest) -> HttpResponse:
             except BookingError as error:
                 form.add_error("date", error.message)
             else:
-                messages.success(request, f"The clinic is closed on {closure.date:%A %d %B %Y}.")
+                messages.success(request, f"The clinic is closed on {long_date(closure.date)}.")
                 if clashing:
                     messages.warning(request, _still_booked(clashing, "that day"))
                     return redirect("bookings:closure_detail", closure.pk)
@@ -203,7 +204,7 @@ def closure_cancel_booked(request: HttpRequest, pk: int) -> HttpResponse:
 def closure_delete(request: HttpRequest, pk: int) -> HttpResponse:
     closure = get_object_or_404(ClinicClosure, pk=pk)
     availability_services.closure_remove(closure=closure)
-    messages.success(request, f"{closure.date:%A %d %B %Y} is an ordinary day again.")
+    messages.success(request, f"{long_date(closure.date)} is an ordinary day again.")
     return redirect("bookings:closures")
 
 

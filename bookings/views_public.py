@@ -31,7 +31,8 @@ from bookings.links import LinkExpired, LinkInvalid, Purpose
 from bookings.models import Appointment
 from bookings.selfservice import LinkState
 from clinic import date_input
-from treatments.rules import DomainError, format_long_date
+from clinic.formats import long_date
+from treatments.rules import DomainError
 
 PUBLIC_METHODS = ["GET", "HEAD", "POST"]
 # Templates would call an Enum class; a plain mapping reads as ``states.OPEN``.
@@ -179,8 +180,7 @@ def _offered(request: HttpRequest, week: selfservice.OfferedWeek) -> dict[str, A
 
     return {
         "days": [
-            {"label": format_long_date(day.day), "day": day.day, "times": day.times}
-            for day in week.days
+            {"label": long_date(day.day), "day": day.day, "times": day.times} for day in week.days
         ],
         "week_from": week.days[0].day.isoformat() if week.days else "",
         "usual_practitioner": week.usual_practitioner,
@@ -257,10 +257,8 @@ def pick(request: HttpRequest, token: str) -> HttpResponse:
         "state": linked.state,
         "states": LINK_STATES,
         "error": error,
-        "window_first": format_long_date(linked.window_first_day)
-        if linked.window_first_day
-        else "",
-        "window_last": format_long_date(linked.window_last_day) if linked.window_last_day else "",
+        "window_first": long_date(linked.window_first_day) if linked.window_first_day else "",
+        "window_last": long_date(linked.window_last_day) if linked.window_last_day else "",
         "next_when": reminders.local_when(linked.next_booking.starts_at)
         if linked.next_booking
         else "",

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 
 from clinic.choices import Suitability
+from clinic.formats import short_date
 from clinic.limits import NOTES_MAX_LENGTH
 from clinic.phones import phone_search_forms
 
@@ -126,7 +127,7 @@ class ClinicClosure(models.Model):
         ordering = ["date"]
 
     def __str__(self) -> str:
-        return f"{self.date:%d %b %Y}: {self.reason}"
+        return f"{short_date(self.date)}: {self.reason}"
 
 
 class PreferredContact(models.TextChoices):

@@ -161,6 +161,8 @@ CSRF_COOKIE_HTTPONLY = True
 
 LANGUAGE_CODE = "en-gb"
 USE_I18N = True
+# Dates and times are written one way everywhere: clinic/locale_formats/en_GB/formats.py.
+FORMAT_MODULE_PATH = ["clinic.locale_formats"]
 USE_TZ = True
 CLINIC_TIME_ZONE = env.time_zone("CLINIC_TIME_ZONE", "Europe/London")
 TIME_ZONE = CLINIC_TIME_ZONE

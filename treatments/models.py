@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import IntegrityError, models
 from django.db.models import F, Q
 
+from clinic.formats import short_date
 from clinic.limits import NOTES_MAX_LENGTH, REASON_MAX_LENGTH, TEMPLATE_MAX_LENGTH
 from clinic.models import Patient, Practitioner, Room
 from treatments.choices import (
@@ -156,7 +157,7 @@ class SkinAssessment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Assessment of {self.patient} on {self.assessed_on:%d %b %Y}"
+        return f"Assessment of {self.patient} on {short_date(self.assessed_on)}"
 
 
 class TreatmentSeries(models.Model):
@@ -364,4 +365,4 @@ class Amendment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Amendment by {self.amended_by} on {self.amended_at:%d %b %Y}"
+        return f"Amendment by {self.amended_by} on {short_date(self.amended_at)}"

@@ -3,7 +3,8 @@
 Values in, a value or a :class:`DomainError` out. Nothing here touches the database, the clock
 or settings: callers pass ``today`` in and turn moments into clinic-local calendar dates with
 :func:`clinic.clock.local_day` first, so every interval is counted in the days the clinic and
-its patients live by (a DST switch never makes 14 days into 13).
+its patients live by (a DST switch never makes 14 days into 13). Days in messages are written by
+:mod:`clinic.formats`, the same way as on every page and in every email.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from clinic.errors import DomainError
+from clinic.formats import long_date, plain_date
 from treatments.choices import (
     Concern,
     Contraindication,
@@ -65,33 +67,6 @@ class OverrideNotAllowed(DomainError):
 # --------------------------------------------------------------------------------------------
 # Calendar days
 # --------------------------------------------------------------------------------------------
-
-# Spelt out rather than taken from ``calendar``/``strftime``, which follow the process locale.
-_WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTH_NAMES = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-
-
-def format_day_month_year(day: date) -> str:
-    """``"27 February 2026"``: no weekday, no leading zero, no locale."""
-    return f"{day.day} {_MONTH_NAMES[day.month - 1]} {day.year}"
-
-
-def format_long_date(day: date) -> str:
-    """``"Friday 13 March 2026"``: weekday, day without a leading zero, month, year."""
-    return f"{_WEEKDAY_NAMES[day.weekday()]} {format_day_month_year(day)}"
 
 
 def _months_before(day: date, months: int) -> date:
@@ -226,7 +201,7 @@ def _recent_facial_surgery(facts: AssessmentFacts, today: date) -> Finding | Non
                 "Recent facial surgery with no date recorded: treat it as recent and do not treat.",
             )
         return None
-    on = format_day_month_year(facts.surgery_on)
+    on = plain_date(facts.surgery_on)
     if facts.surgery_on >= _months_before(today, SURGERY_REFUSAL_MONTHS):
         return Finding(
             Suitability.NOT_SUITABLE,
@@ -644,18 +619,18 @@ def check_session_spacing(
     if previous_on is None:
         return SpacingCheck(overdue=False, overridden=False)
     earliest = previous_on + timedelta(days=policy.min_days)
-    last = format_day_month_year(previous_on)
+    last = plain_date(previous_on)
     if proposed_on <= previous_on:
         raise SpacingViolation(
             f"Too soon: a session cannot be on or before the last session on {last}; the next "
-            f"session can be booked from {format_long_date(earliest)}.",
+            f"session can be booked from {long_date(earliest)}.",
             earliest=earliest,
         )
     overridden = False
     if proposed_on < earliest:
         overridden = _override_or_raise(
             SpacingViolation(
-                f"Too soon: the next session can be booked from {format_long_date(earliest)} "
+                f"Too soon: the next session can be booked from {long_date(earliest)} "
                 f"({policy.min_days} days after the last session on {last}).",
                 earliest=earliest,
             ),
@@ -677,26 +652,25 @@ def _days_between_neighbours(
         earliest, latest = previous_on + min_gap, next_on - min_gap
         if earliest > latest:
             return (
-                f"No day fits: the previous session on {format_day_month_year(previous_on)} "
-                f"and the next session on {format_day_month_year(next_on)} are only "
+                f"No day fits: the previous session on {plain_date(previous_on)} "
+                f"and the next session on {plain_date(next_on)} are only "
                 f"{(next_on - previous_on).days} days apart.",
                 None,
                 None,
             )
         if earliest == latest:
-            return f"It can move only to {format_long_date(earliest)}.", earliest, latest
+            return f"It can move only to {long_date(earliest)}.", earliest, latest
         return (
-            f"It can move to any day from {format_long_date(earliest)} to "
-            f"{format_long_date(latest)}.",
+            f"It can move to any day from {long_date(earliest)} to {long_date(latest)}.",
             earliest,
             latest,
         )
     if previous_on is not None:
         earliest = previous_on + min_gap
-        return f"It can move to {format_long_date(earliest)} or later.", earliest, None
+        return f"It can move to {long_date(earliest)} or later.", earliest, None
     if next_on is not None:
         latest = next_on - min_gap
-        return f"It can move to {format_long_date(latest)} or earlier.", None, latest
+        return f"It can move to {long_date(latest)} or earlier.", None, latest
     return "", None, None
 
 
@@ -723,19 +697,19 @@ def check_neighbour_spacing(
     options, earliest, latest = _days_between_neighbours(
         previous_on=previous_on, next_on=next_on, policy=policy
     )
-    proposed = format_long_date(proposed_on)
+    proposed = long_date(proposed_on)
 
     if previous_on is not None and proposed_on <= previous_on:
         raise SpacingViolation(
             f"A session cannot move to {proposed}, on or before the previous session on "
-            f"{format_day_month_year(previous_on)}. {options}",
+            f"{plain_date(previous_on)}. {options}",
             earliest=earliest,
             latest=latest,
         )
     if next_on is not None and proposed_on >= next_on:
         raise SpacingViolation(
             f"A session cannot move to {proposed}, on or after the next session on "
-            f"{format_day_month_year(next_on)}. {options}",
+            f"{plain_date(next_on)}. {options}",
             earliest=earliest,
             latest=latest,
         )
@@ -744,12 +718,12 @@ def check_neighbour_spacing(
     if previous_on is not None and (proposed_on - previous_on) < min_gap:
         too_close.append(
             f"only {(proposed_on - previous_on).days} days after the previous session on "
-            f"{format_day_month_year(previous_on)}"
+            f"{plain_date(previous_on)}"
         )
     if next_on is not None and (next_on - proposed_on) < min_gap:
         too_close.append(
             f"only {(next_on - proposed_on).days} days before the next session on "
-            f"{format_day_month_year(next_on)}"
+            f"{plain_date(next_on)}"
         )
     overridden = False
     if too_close:
@@ -815,14 +789,14 @@ def check_treatment_spacing(
         relation = f"only {apart} before"
     earliest = _first_spaced_day(start=proposed_on, others=others, gap=gap, forward=True)
     latest = None
-    options = f"It can be booked from {format_long_date(earliest)}"
+    options = f"It can be booked from {long_date(earliest)}"
     if all(other > proposed_on for other in clashes):
         latest = _first_spaced_day(start=proposed_on, others=others, gap=gap, forward=False)
-        options += f", or on or before {format_long_date(latest)}"
+        options += f", or on or before {long_date(latest)}"
     what = f"{treatment} session" if treatment else "session of this treatment"
     violation = SpacingViolation(
-        f"Too close: {format_long_date(proposed_on)} is {relation} another {what} on "
-        f"{format_day_month_year(nearest)}; sessions must be at least {gap} days apart. "
+        f"Too close: {long_date(proposed_on)} is {relation} another {what} on "
+        f"{plain_date(nearest)}; sessions must be at least {gap} days apart. "
         f"{options}.",
         earliest=earliest,
         latest=latest,

@@ -28,6 +28,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
 from clinic import clock, timeline
+from clinic.formats import plain_date
 from clinic.models import Patient
 from clinic.roles import can_see_clinical
 from treatments import rules
@@ -182,7 +183,7 @@ def describe_value(name: str, value: Any) -> str:
     """A recorded value as staff read it ("Fitzpatrick type IV ...", "Rosacea, Eczema")."""
     if name in ("assessed_on", "surgery_on"):
         day = _date(value)
-        return rules.format_day_month_year(day) if day else "Not recorded"
+        return plain_date(day) if day else "Not recorded"
     if name == "fitzpatrick":
         return str(Fitzpatrick(int(value)).label) if value else "Not recorded"
     if name == "skin_type":
@@ -357,7 +358,7 @@ def assessment_timeline_entries(patient: Patient) -> list[timeline.TimelineEntry
         state = "" if assessment.signed_at else " (draft, not signed)"
         verdict = Suitability(assessment.outcome).label
         signed = (
-            f"signed {rules.format_day_month_year(clock.local_day(assessment.signed_at))}"
+            f"signed {plain_date(assessment.signed_at)}"
             if assessment.signed_at
             else "not signed yet"
         )

@@ -23,6 +23,7 @@ from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
 
 from clinic import clock, timeline
+from clinic.formats import plain_date
 from clinic.models import Patient, Room
 from clinic.roles import can_see_clinical
 from treatments import rules
@@ -301,7 +302,6 @@ def session_trend(series: TreatmentSeries, sessions: Sequence[TreatmentSession])
     Parameters come in the treatment type's order; values logged under a name the catalogue
     no longer has still show, under their stored name, so nothing recorded disappears.
     """
-    zone = clock.clinic_tz()
     specs = _parameter_specs(series)
     known = {spec.name for spec in specs}
     extra = sorted({name for s in sessions for name in s.parameters} - known)
@@ -310,7 +310,7 @@ def session_trend(series: TreatmentSeries, sessions: Sequence[TreatmentSession])
     rows = [
         TrendRow(
             "Date",
-            [rules.format_day_month_year(s.performed_at.astimezone(zone).date()) for s in sessions],
+            [plain_date(s.performed_at) for s in sessions],
         ),
         TrendRow("Practitioner", [str(s.practitioner) for s in sessions]),
         TrendRow(
@@ -386,17 +386,17 @@ def _series_progress_text(series: TreatmentSeries, today: date) -> str:
     if next_session is None:
         return text
     if next_session.kind == NextKind.FIRST:
-        return f"{text}; starts {rules.format_day_month_year(next_session.earliest)}"
+        return f"{text}; starts {plain_date(next_session.earliest)}"
     if next_session.kind == NextKind.MAINTENANCE:
         return (
-            f"{text}; maintenance from {rules.format_day_month_year(next_session.earliest)}, "
-            f"ideally around {rules.format_day_month_year(next_session.ideal)}"
+            f"{text}; maintenance from {plain_date(next_session.earliest)}, "
+            f"ideally around {plain_date(next_session.ideal)}"
         )
     latest = next_session.latest or next_session.ideal
     return (
         f"{text}; session {next_session.number} from "
-        f"{rules.format_day_month_year(next_session.earliest)} to "
-        f"{rules.format_day_month_year(latest)} ({next_session.status_label.lower()})"
+        f"{plain_date(next_session.earliest)} to "
+        f"{plain_date(latest)} ({next_session.status_label.lower()})"
     )
 
 

@@ -38,6 +38,7 @@ from bookings.rules import (
     SuitabilityOverrideRequired,
 )
 from clinic import audit, clock
+from clinic.formats import long_date
 from clinic.models import AuditAction, Patient, Practitioner, Room
 from clinic.roles import Role, has_role, user_roles
 from treatments import rules as treatment_rules
@@ -819,8 +820,7 @@ def series_book_remaining(
                 except treatment_rules.DomainError as error:
                     when = clock.local_day(item.starts_at)
                     raise SeriesPlanError(
-                        f"Session on {treatment_rules.format_long_date(when)}: {error.message} "
-                        "Nothing was booked.",
+                        f"Session on {long_date(when)}: {error.message} Nothing was booked.",
                         index=index,
                         earliest=getattr(error, "earliest", None),
                     ) from error

@@ -20,6 +20,7 @@ from bookings.rules import (
 )
 from bookings.selectors_closures import active_between, closure_window
 from clinic import audit, clock
+from clinic.formats import long_date
 from clinic.models import AuditAction, ClinicClosure, OpeningHours, Practitioner, Room, Weekday
 from treatments.models import TreatmentType
 from treatments.rules import format_long_date
@@ -139,7 +140,7 @@ def closure_add(
             "a later day."
         )
     if ClinicClosure.objects.filter(date=date).exists():
-        raise BookingError(f"The clinic is already closed on {date:%d %b %Y}.")
+        raise BookingError(f"The clinic is already closed on {long_date(date)}.")
     closure = ClinicClosure.objects.create(date=date, reason=reason.strip())
     audit.record(action=AuditAction.CREATE, obj=closure, after=audit.snapshot(closure))
     starts, ends = closure_window(date)

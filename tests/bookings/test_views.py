@@ -262,7 +262,7 @@ def test_a_time_that_does_not_exist_on_the_dst_day_is_a_form_error(
         "/appointments/new/",
         booking_post(patient, practitioner, bookable, date="2026-03-29", time="01:30"),
     )
-    assert "01:30 does not exist on 29 Mar 2026 (the clocks go forward)." in (
+    assert "01:30 does not exist on Sunday 29 March 2026 (the clocks go forward)." in (
         response.content.decode()
     )
 

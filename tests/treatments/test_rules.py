@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clinic.clock import local_day
+from clinic.formats import long_date
 from treatments.choices import Contraindication as C
 from treatments.choices import ScarType, SkinType, Suitability
 from treatments.rules import (
@@ -29,7 +30,6 @@ from treatments.rules import (
     check_session_spacing,
     check_treatment_spacing,
     expected_duration_minutes,
-    format_long_date,
     maintenance_schedule,
     propose_remaining_dates,
     reassessment_due,
@@ -656,19 +656,6 @@ def test_refuses_session_13_local_days_later_across_dst(
         )
 
 
-@pytest.mark.parametrize(
-    ("day", "text"),
-    [
-        (date(2026, 3, 12), "Thursday 12 March 2026"),
-        (date(2026, 1, 1), "Thursday 1 January 2026"),
-        (date(2028, 2, 29), "Tuesday 29 February 2028"),
-        (date(2026, 10, 25), "Sunday 25 October 2026"),
-    ],
-)
-def test_long_dates_read_naturally_without_leading_zeros(day: date, text: str) -> None:
-    assert format_long_date(day) == text
-
-
 # --- Moving a session between its neighbours ------------------------------------------------
 
 
@@ -938,7 +925,7 @@ def test_a_session_too_close_to_another_of_the_treatment_names_the_days_it_can_h
     with pytest.raises(SpacingViolation) as refused:
         check_treatment_spacing(proposed_on=proposed_on, other_sessions_on=others, policy=POLICY)
     assert (refused.value.earliest, refused.value.latest) == (earliest, latest)
-    assert format_long_date(earliest) in refused.value.message
+    assert long_date(earliest) in refused.value.message
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from clinic import audit, clock
 from clinic.errors import FORBIDDEN
+from clinic.formats import long_date
 from clinic.models import AuditAction, Patient, Practitioner
 from clinic.roles import Role, has_role
 from treatments import rules
@@ -324,8 +325,7 @@ def assessment_sign(
     assessment = SkinAssessment.objects.select_for_update().get(pk=assessment.pk)
     if assessment.signed_at is not None:
         raise AlreadySigned(
-            "This assessment was already signed on "
-            f"{clock.localtime(assessment.signed_at):%d %b %Y}."
+            f"This assessment was already signed on {long_date(assessment.signed_at)}."
         )
     _require_author(assessment, user, "sign")
     _sign(assessment, user=user, now=now or timezone.now())

@@ -19,6 +19,7 @@ from typing import Any
 from django.db import transaction
 
 from clinic import audit
+from clinic.formats import plain_date
 from clinic.models import AuditAction, Patient, Practitioner
 from clinic.roles import Role, has_role
 from treatments import rules
@@ -186,7 +187,7 @@ def series_plan(
         raise SeriesError(
             f"{patient.full_name} already has a {duplicate.get_status_display().lower()} "
             f"series of {treatment_type.name} (from "
-            f"{rules.format_day_month_year(duplicate.start_on)}). Continue or stop that one "
+            f"{plain_date(duplicate.start_on)}). Continue or stop that one "
             "first.",
             field="treatment_type",
         )

@@ -23,6 +23,7 @@ from typing import Any
 from django.db import transaction
 
 from clinic import audit, clock
+from clinic.formats import long_date
 from clinic.models import AuditAction, Practitioner
 from clinic.roles import Role, has_role
 from treatments import appointment_links, rules
@@ -120,7 +121,7 @@ def _clean_record(
         errors["performed_at"] = "Enter the date and time of the session."
     elif clock.local_day(performed_at) > today:
         errors["performed_at"] = (
-            f"{rules.format_long_date(clock.local_day(performed_at))} is in the future: log a "
+            f"{long_date(performed_at)} is in the future: log a "
             "session on or after the day it happens."
         )
     areas = list(dict.fromkeys(record.areas))

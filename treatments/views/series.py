@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from clinic import audit, clock
+from clinic.formats import long_date
 from clinic.models import Patient
 from clinic.roles import CLINICAL_ROLES, Role, can_see_clinical, has_role, role_required
 from treatments import rules
@@ -257,6 +258,6 @@ def series_maintenance(request: HttpRequest, series_id: int) -> HttpResponse:
         messages.error(request, error.message)
     else:
         first = series_progress(series, today=clock.today()).maintenance_dates[:1]
-        when = f" The first is due around {rules.format_long_date(first[0])}." if first else ""
+        when = f" The first is due around {long_date(first[0])}." if first else ""
         messages.success(request, f"Maintenance started.{when}")
     return redirect("treatments:series_detail", series.pk)

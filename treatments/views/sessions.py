@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from clinic import audit, clock
+from clinic.formats import long_date, long_datetime
 from clinic.roles import CLINICAL_ROLES, Role, has_role, role_required
 from treatments import rules
 from treatments.choices import Redness, SeriesStatus, Suitability, TreatedArea
@@ -262,7 +263,7 @@ def _display(name: str, value: Any, parameter_labels: dict[str, str]) -> str:
         return "—"
     if name == "performed_at":
         moment = dt.datetime.fromisoformat(value)
-        return f"{rules.format_long_date(moment.date())} {moment:%H:%M}"
+        return long_datetime(moment)
     if name == "areas":
         labels = dict(TreatedArea.choices)
         return ", ".join(str(labels.get(area, area)) for area in value)
@@ -417,7 +418,7 @@ def aftercare_detail(request: HttpRequest, session_id: int) -> HttpResponse:
             "note": note,
             "session": session,
             "series": series,
-            "performed_on": rules.format_long_date(clock.local_day(session.performed_at)),
+            "performed_on": long_date(session.performed_at),
             "progress": series_progress(series, today=clock.today()),
         },
     )
