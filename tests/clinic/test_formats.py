@@ -103,15 +103,6 @@ def test_the_closures_page_confirms_a_closure_in_the_one_style(client: Any, mana
 
 
 @pytest.mark.django_db
-def test_the_booking_page_names_the_picked_time_in_words_not_iso(client: Any, receptionist: Any):
-    client.force_login(receptionist)
-    response = client.get("/appointments/new/", {"date": "2026-12-07", "time": "09:00"})
-    page = response.content.decode()
-    assert "Monday 7 December 2026 at 09:00" in page
-    assert "2026-12-07 at" not in page
-
-
-@pytest.mark.django_db
 def test_the_booking_email_writes_the_appointment_in_the_one_style(
     practitioner: Any, second_practitioner: Any, patient: Any
 ):

@@ -11,7 +11,7 @@ import time_machine
 from django.conf import settings
 from playwright.sync_api import expect
 
-from treatments import rules
+from clinic.formats import long_date
 from treatments.catalogue import DEFAULT_TREATMENT_TYPES
 from treatments.models import TreatmentType
 
@@ -45,7 +45,7 @@ def test_practitioner_plans_logs_signs_and_is_refused_a_second_session_a_week_la
         assert page.get_by_label("Date").input_value() == str(day_one + dt.timedelta(days=7))
         page.get_by_role("button", name="Save the session").click()
 
-        earliest = rules.format_long_date(day_one + dt.timedelta(days=14))
+        earliest = long_date(day_one + dt.timedelta(days=14))
         error = page.get_by_text(f"the next session can be booked from {earliest}")
         expect(error).to_be_visible()
         expect(page.get_by_text("The session is not saved yet")).to_be_visible()
@@ -92,8 +92,8 @@ def _plan_log_and_sign(
     expect(page.get_by_text("Session 1 signed and locked.")).to_be_visible()
     assert "broad-spectrum sunscreen" in note.inner_text()
     assert "Use the fragrance-free moisturiser from today." in note.inner_text()
-    earliest = rules.format_long_date(day_one + dt.timedelta(days=14))
-    latest = rules.format_long_date(day_one + dt.timedelta(days=28))
+    earliest = long_date(day_one + dt.timedelta(days=14))
+    latest = long_date(day_one + dt.timedelta(days=28))
     assert f"Session 2 can be from {earliest} to {latest}." in note.inner_text()
 
     page.get_by_role("link", name="Back to the series").click()

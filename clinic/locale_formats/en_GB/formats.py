@@ -17,6 +17,8 @@ DATE_FORMAT = "j F Y"
 SHORT_DATE_FORMAT = "j M Y"
 # 3 Dec: the first day of a range whose last day carries the year.
 MONTH_DAY_FORMAT = "j M"
+# Thursday 3 December: a day in a label on a page that shows the year.
+LONG_MONTH_DAY_FORMAT = "l j F"
 # Thu 3 Dec: calendar columns and day links.
 DAY_HEADING_FORMAT = "D j M"
 # 09:00
