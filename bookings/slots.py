@@ -275,8 +275,8 @@ def off_grid_problem(
     )
     after = before + timedelta(minutes=step_minutes)
     return (
-        f"Appointments start on the quarter hour: {before:%H:%M} or {after:%H:%M}, "
-        f"not {local:%H:%M}."
+        f"Appointments start on the quarter hour: {clock_time(before, tz)} or "
+        f"{clock_time(after, tz)}, not {clock_time(local, tz)}."
     )
 
 

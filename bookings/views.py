@@ -25,7 +25,7 @@ from bookings import calendar_cache, forms, selectors, services
 from bookings import rules as booking_rules
 from bookings.models import Appointment, AppointmentStatus
 from clinic import date_input
-from clinic.clock import clinic_tz, local_datetime, today
+from clinic.clock import clinic_tz, local_datetime, local_day, today
 from clinic.errors import DomainError, NotAllowed
 from clinic.formats import long_date, long_datetime, short_date
 from clinic.models import Patient, Practitioner
@@ -545,8 +545,7 @@ def appointment_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
             "practitioner": request.GET.get("practitioner") or appointment.practitioner_id,
         }
         form = forms.RescheduleForm(initial=initial, can_override=can_override)
-    local_day = appointment.starts_at.astimezone(clinic_tz()).date()
-    search_from = max(today(), local_day - dt.timedelta(days=3))
+    search_from = max(today(), local_day(appointment.starts_at) - dt.timedelta(days=3))
     return render(
         request,
         "bookings/appointment_reschedule.html",

@@ -5,14 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from io import StringIO
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 
 from bookings import slots
 from bookings.models import Appointment, AppointmentStatus, TimeOff, WorkingHours
+from clinic import clock
 from clinic.models import ClinicClosure, OpeningHours
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +29,7 @@ def seeded(time_machine: Any) -> None:
 
 
 def test_seed_demo_books_every_appointment_on_the_grid_inside_opening_and_working_hours(seeded):
-    tz = ZoneInfo(settings.CLINIC_TIME_ZONE)
+    tz = clock.clinic_tz()
     appointments = list(Appointment.objects.select_related("practitioner"))
     closed = set(ClinicClosure.objects.values_list("date", flat=True))
 
@@ -62,7 +61,7 @@ def test_seed_demo_books_every_appointment_on_the_grid_inside_opening_and_workin
 
 
 def test_seed_demo_puts_time_off_only_on_days_the_clinic_is_open(seeded):
-    tz = ZoneInfo(settings.CLINIC_TIME_ZONE)
+    tz = clock.clinic_tz()
     closed = set(ClinicClosure.objects.values_list("date", flat=True))
     open_weekdays = set(OpeningHours.objects.values_list("weekday", flat=True))
 

@@ -395,7 +395,7 @@ class Command(BaseCommand):
         Earlier today is booked "as of" two days ago, then checked in or completed.
         """
         rng = random.Random(20261122)
-        tz = ZoneInfo(settings.CLINIC_TIME_ZONE)
+        tz = clock.clinic_tz()
         now = timezone.now()
         local_now = now.astimezone(tz)
         starts: list[dt.datetime] = [
