@@ -463,7 +463,7 @@ def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
             else "",
             "day_url": _url(
                 "bookings:calendar_day",
-                date=appointment.starts_at.astimezone(clinic_tz()).date().isoformat(),
+                date=local_day(appointment.starts_at).isoformat(),
             ),
         },
     )
