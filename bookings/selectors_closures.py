@@ -14,8 +14,8 @@ from django.db.models import QuerySet
 
 from bookings.models import ACTIVE_STATUSES, Appointment, TimeOff
 from clinic import clock
+from clinic.formats import long_date
 from clinic.models import ClinicClosure, Practitioner
-from treatments.rules import format_long_date
 
 
 def closure_window(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -84,7 +84,7 @@ def unavailable_reasons(appointments: Sequence[Appointment]) -> dict[int, str]:
         day = clock.local_day(appointment.starts_at)
         if day in closed:
             reasons[appointment.pk] = (
-                f"The clinic is closed on {format_long_date(day)} ({closed[day]}): "
+                f"The clinic is closed on {long_date(day)} ({closed[day]}): "
                 "the appointment needs moving."
             )
         elif _inside_time_off(appointment, time_off):

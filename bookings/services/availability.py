@@ -23,7 +23,6 @@ from clinic import audit, clock
 from clinic.formats import long_date
 from clinic.models import AuditAction, ClinicClosure, OpeningHours, Practitioner, Room, Weekday
 from treatments.models import TreatmentType
-from treatments.rules import format_long_date
 
 # The booking settings a manager may choose (the form offers the same bounds).
 MAX_MINIMUM_NOTICE_MINUTES = 60 * 24 * 14
@@ -136,8 +135,7 @@ def closure_add(
     the number of active appointments that day (the closure page lists them)."""
     if date < clock.today(now or timezone.now()):
         raise BookingError(
-            f"{format_long_date(date)} has passed: a closure can only be added for today or "
-            "a later day."
+            f"{long_date(date)} has passed: a closure can only be added for today or a later day."
         )
     if ClinicClosure.objects.filter(date=date).exists():
         raise BookingError(f"The clinic is already closed on {long_date(date)}.")
