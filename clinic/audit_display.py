@@ -18,10 +18,10 @@ from typing import Any
 from django.apps import apps
 from django.db import models
 from django.utils.dateparse import parse_date, parse_datetime, parse_time
-from django.utils.formats import date_format, time_format
+from django.utils.formats import date_format
 from django.utils.text import capfirst
 
-from clinic import audit, clock
+from clinic import audit, formats
 from clinic.models import AuditEntry, Patient
 
 EMPTY = "—"
@@ -92,9 +92,9 @@ def _local_datetime(value: str) -> str:
     moment = parse_datetime(value)
     if moment is None:
         return value
-    if moment.tzinfo is not None:
-        moment = clock.localtime(moment)
-    return date_format(moment, "j M Y H:i")
+    if moment.tzinfo is None:
+        return date_format(moment, "SHORT_DATETIME_FORMAT")
+    return formats.short_datetime(moment)
 
 
 def _display(field: models.Field | None, value: Any, names: dict[tuple[str, str], str]) -> str:
@@ -114,10 +114,10 @@ def _display(field: models.Field | None, value: Any, names: dict[tuple[str, str]
         return _local_datetime(value)
     if isinstance(value, str) and isinstance(field, models.DateField):
         day = parse_date(value)
-        return date_format(day, "j M Y") if day else value
+        return formats.short_date(day) if day else value
     if isinstance(value, str) and isinstance(field, models.TimeField):
         moment = parse_time(value)
-        return time_format(moment, "H:i") if isinstance(moment, dt.time) else value
+        return formats.clock_time(moment) if isinstance(moment, dt.time) else value
     if isinstance(value, list):
         return ", ".join(map(str, value))
     return str(value)

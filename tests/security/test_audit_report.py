@@ -156,8 +156,8 @@ def test_the_report_shows_field_and_choice_labels_and_local_times(
     assert "Starts at" in html
     assert "starts_at" not in html
     assert "T08:00:00Z" not in html
-    assert "1 Jul 2026 09:00" in html  # London summer time, not UTC
-    assert "2 Jul 2026 09:00" in html
+    assert "1 Jul 2026, 09:00" in html  # London summer time, not UTC
+    assert "2 Jul 2026, 09:00" in html
     assert "Confirmed" in html
     assert "bookings.appointment" not in html
     assert "Appointment 7" in html
