@@ -223,6 +223,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Patient messages: every sweep reads the database, so a broker that was down loses nothing.
 MESSAGE_SWEEP_SECONDS = env.int("MESSAGE_SWEEP_SECONDS", 60, minimum=1)
+# Audit chain anchors (clinic/audit_anchors.py): entries newer than the last anchor are the
+# ones a cut could remove unseen.
+AUDIT_ANCHOR_DIR = Path(env.str("AUDIT_ANCHOR_DIR", str(VAR_DIR / "audit-anchors")))
+AUDIT_ANCHOR_SECONDS = env.int("AUDIT_ANCHOR_SECONDS", 600, minimum=10)
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "patient-message-sweeps": {
         "task": "bookings.tasks.sweep_patient_messages",
@@ -240,6 +244,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "clinic.tasks.seal_audit_views",
         "schedule": 60.0,
         "options": {"expires": 55},
+    },
+    # The chain's head, kept outside the database: a trail cut back or rewritten shows.
+    "anchor-audit-chain": {
+        "task": "clinic.tasks.anchor_audit_chain",
+        "schedule": float(AUDIT_ANCHOR_SECONDS),
+        "options": {"expires": max(AUDIT_ANCHOR_SECONDS - 5, 1)},
     },
 }
 

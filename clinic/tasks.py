@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from celery import shared_task
 from django.utils import timezone
 
-from clinic import audit, messaging
+from clinic import audit, audit_anchors, messaging
 
 # Messages per task: one SMTP session and one task round trip for each batch. Each message is
 # claimed (and leased) only when its turn in the batch comes, so a slow batch holds no lease.
@@ -46,3 +46,11 @@ def dispatch_due_messages() -> int:
 def seal_audit_views() -> int:
     """Link the views of records written since the last run into the audit chain."""
     return audit.seal_pending()
+
+
+@shared_task(ignore_result=True)
+def anchor_audit_chain() -> int:
+    """Record the audit chain's head outside the database (see ``clinic.audit_anchors``)."""
+    audit.seal_pending()
+    anchor = audit_anchors.record_anchor()
+    return anchor.seq if anchor else 0

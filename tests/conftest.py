@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,12 @@ def pytest_report_header(config: pytest.Config) -> str:
 
     engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
     return f"clinic database: {engine} ({'PostgreSQL' if engine == 'postgresql' else 'SQLite'})"
+
+
+@pytest.fixture(autouse=True)
+def _audit_anchors_per_test(settings: Any, tmp_path: Path) -> None:
+    """Each test's audit trail starts empty, so its chain anchors do too (never var/)."""
+    settings.AUDIT_ANCHOR_DIR = tmp_path / "audit-anchors"
 
 
 @pytest.fixture(autouse=True)

@@ -1,7 +1,10 @@
 """``manage.py verify_audit_chain``: recompute the audit hash chain from the first entry.
 
-Seals pending view entries into the chain first (``clinic.audit.seal_pending``), then
-prints ``OK: N entries verified`` and exits 0, or names the first broken entry and exits 1.
+Seals pending view entries into the chain first (``clinic.audit.seal_pending``), recomputes
+the chain, then checks it against every anchor recorded outside the database
+(``clinic.audit_anchors``), so a trail cut back or rewritten whole is reported too. Prints
+``OK: N entries verified`` and records the head as a new anchor, exits 0; or names the first
+broken entry or anchor and exits 1.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from clinic.audit import seal_pending, verify_chain
+from clinic.audit_anchors import check_anchors, record_anchor
 
 
 class Command(BaseCommand):
@@ -26,4 +30,15 @@ class Command(BaseCommand):
                 f"BROKEN at audit entry seq {report.broken_seq} (id {report.broken_id}): "
                 f"{report.reason}. {report.count} entries before it verified."
             )
-        self.stdout.write(self.style.SUCCESS(f"OK: {report.count} audit entries verified."))
+        anchors = check_anchors()
+        if not anchors.ok:
+            raise CommandError(
+                f"BROKEN against the anchors: {anchors.reason}. "
+                f"{anchors.checked} earlier anchors matched."
+            )
+        record_anchor()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"OK: {report.count} audit entries verified; {anchors.checked} anchors match."
+            )
+        )
