@@ -148,7 +148,7 @@ def patient_erase(*, patient_id: int) -> dict[str, int]:
     trail still verifies.
     """
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         patient = Patient.objects.select_for_update().get(pk=patient_id)
         if patient.erased_at is not None:
             raise PrivacyError(f"Patient #{patient.pk} was already erased.")

@@ -44,7 +44,7 @@ def _working_day_text(row: WorkingHours) -> str:
     return text
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def working_week_set(*, practitioner: Practitioner, days: Iterable[Mapping[str, Any]]) -> None:
     """Replace a practitioner's weekly hours: one row per weekday they work.
 
@@ -103,7 +103,7 @@ def working_week_set(*, practitioner: Practitioner, days: Iterable[Mapping[str, 
     schedule_changed()  # bulk_create sends no signal; the calendars show working hours
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def time_off_add(
     *,
     practitioner: Practitioner,
@@ -127,7 +127,7 @@ def time_off_add(
     return entry, clashing.count()
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def closure_add(
     *, date: dt.date, reason: str, tz: Any, now: dt.datetime | None = None
 ) -> tuple[ClinicClosure, int]:
@@ -155,7 +155,7 @@ def _room_audited(room: Room) -> dict[str, Any]:
     }
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def room_save(
     *, room: Room, name: str, is_active: bool, treatment_types: Iterable[TreatmentType]
 ) -> Room:
@@ -186,7 +186,7 @@ def room_save(
     return room
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def booking_settings_update(*, minimum_notice_minutes: int, horizon_days: int) -> BookingSettings:
     """Change the minimum booking notice and how far ahead bookings go.
 
@@ -220,7 +220,7 @@ def _opening_text(row: OpeningHours) -> str:
     return f"{row.opens_at:%H:%M}-{row.closes_at:%H:%M}"
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def opening_hours_set(*, spans: Iterable[tuple[int, dt.time, dt.time]]) -> None:
     """Replace the clinic's weekly opening hours (several spans a weekday allowed).
 
@@ -247,14 +247,14 @@ def opening_hours_set(*, spans: Iterable[tuple[int, dt.time, dt.time]]) -> None:
     schedule_changed()  # bulk_create sends no signal; the calendars show opening hours
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def closure_remove(*, closure: ClinicClosure) -> None:
     """Open the clinic again on a closed day. Audited."""
     audit.record(action=AuditAction.DELETE, obj=closure, before=audit.snapshot(closure))
     closure.delete()
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def time_off_remove(*, entry: TimeOff) -> None:
     """Remove a practitioner's time off. Audited."""
     audit.record(action=AuditAction.DELETE, obj=entry, before=audit.snapshot(entry))

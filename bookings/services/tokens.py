@@ -24,7 +24,7 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def api_token_issue(*, username: str, name: str = "") -> tuple[ApiToken, str]:
     """A new token for an active staff user with a role; returns the row and the token.
 

@@ -242,7 +242,7 @@ def _sign(assessment: SkinAssessment, *, user: Any, now: dt.datetime) -> None:
     assessment.signed_by = user
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def assessment_record(
     *,
     patient: Patient,
@@ -278,7 +278,7 @@ def assessment_record(
     return assessment
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def assessment_update_draft(
     *,
     assessment: SkinAssessment,
@@ -317,7 +317,7 @@ def assessment_update_draft(
     return assessment
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def assessment_sign(
     *, assessment: SkinAssessment, user: Any, now: dt.datetime | None = None
 ) -> SkinAssessment:
@@ -340,7 +340,7 @@ def _as_json(value: Any) -> Any:
     return value
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def assessment_amend(
     *,
     assessment: SkinAssessment,

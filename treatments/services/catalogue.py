@@ -103,7 +103,7 @@ def _check_values(values: Mapping[str, Any], *, instance_pk: int | None) -> dict
     return errors
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def treatment_type_save(
     *,
     treatment_type: TreatmentType | None,

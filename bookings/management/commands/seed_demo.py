@@ -17,7 +17,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
 from django.utils import timezone
 
 from bookings import services
@@ -119,14 +118,15 @@ class Command(BaseCommand):
                 "DJANGO_DEBUG off. Pass --force if you really want demo data here."
             )
         password = os.environ.get("DEMO_PASSWORD") or DEFAULT_PASSWORD
-        with transaction.atomic():
-            users = self._staff(password)
-            if Patient.objects.filter(email__endswith=f"@{DEMO_DOMAIN}").exists():
-                self.stdout.write("Demo clinic already present: staff passwords reset.")
-                return
-            session_slots, practitioners, types = self._clinic(users)
-        # Booked through the services (each its own transaction), so the demo obeys every
-        # rule the app enforces: hours, the 15-minute grid, closures, time off, spacing.
+        # No transaction around the whole: the services it calls (assessments, bookings) each
+        # open their own durable one, as they do for a person using the app.
+        users = self._staff(password)
+        if Patient.objects.filter(email__endswith=f"@{DEMO_DOMAIN}").exists():
+            self.stdout.write("Demo clinic already present: staff passwords reset.")
+            return
+        session_slots, practitioners, types = self._clinic(users)
+        # Booked through the services, so the demo obeys every rule the app enforces:
+        # hours, the 15-minute grid, closures, time off, spacing.
         self._appointments(session_slots, practitioners, types, users)
         self.stdout.write(self.style.SUCCESS(self._summary()))
 
