@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import itertools
 import json
 from collections.abc import Iterator
@@ -11,11 +10,11 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from clinic import audit, audit_display, clock, privacy
+from clinic import audit, audit_display, clock, csv_safe, privacy
 from clinic.forms_security import AuditFilterForm
 from clinic.models import AuditAction, AuditEntry, Patient
 from clinic.roles import PRIVACY_ROLES, Role, role_required
@@ -79,11 +78,6 @@ def audit_report(request: HttpRequest) -> HttpResponse:
     )
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 @role_required(Role.MANAGER)
 @require_GET
 def audit_export_csv(request: HttpRequest) -> HttpResponse:
@@ -94,50 +88,39 @@ def audit_export_csv(request: HttpRequest) -> HttpResponse:
         detail=f"Audit report CSV: {request.GET.urlencode()}"[:300],
     )
     zone = clock.clinic_tz()
-    writer = csv.writer(_Echo())
 
-    def rows() -> Iterator[str]:
-        yield writer.writerow(CSV_COLUMNS)
+    def rows() -> Iterator[list[object]]:
         for row in _readable(entries.iterator(chunk_size=CSV_BATCH)):
             entry = row.entry
-            yield writer.writerow(
-                [
-                    entry.seq,
-                    entry.at.astimezone(zone).isoformat(),
-                    entry.actor_id or "",
-                    entry.actor_username,
-                    entry.ip_address,
-                    entry.user_agent,
-                    entry.action,
-                    entry.object_type,
-                    entry.object_id,
-                    entry.patient_id or "",
-                    entry.before,
-                    entry.after,
-                    # A leading = + - @ would be a formula in a spreadsheet.
-                    _spreadsheet_safe(entry.detail),
-                    "yes" if entry.redacted_at else "",
-                    entry.hash,
-                    _spreadsheet_safe(row.patient_name),
-                    entry.get_action_display(),
-                    _spreadsheet_safe(row.record),
-                    _spreadsheet_safe(row.changes_text()),
-                ]
-            )
+            yield [
+                entry.seq,
+                entry.at.astimezone(zone).isoformat(),
+                entry.actor_id or "",
+                entry.actor_username,
+                entry.ip_address,
+                entry.user_agent,
+                entry.action,
+                entry.object_type,
+                entry.object_id,
+                entry.patient_id or "",
+                entry.before,
+                entry.after,
+                entry.detail,
+                "yes" if entry.redacted_at else "",
+                entry.hash,
+                row.patient_name,
+                entry.get_action_display(),
+                row.record,
+                row.changes_text(),
+            ]
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="audit-report.csv"'
-    return response
+    return csv_safe.csv_download(filename="audit-report.csv", header=CSV_COLUMNS, rows=rows())
 
 
 def _readable(entries: Iterator[AuditEntry]) -> Iterator[audit_display.AuditRow]:
     """Rows in batches, so names are read once per batch, not once per entry."""
     while batch := list(itertools.islice(entries, CSV_BATCH)):
         yield from audit_display.audit_rows(batch)
-
-
-def _spreadsheet_safe(value: str) -> str:
-    return f"'{value}" if value[:1] in {"=", "+", "-", "@", "\t", "\r"} else value
 
 
 @role_required(*PRIVACY_ROLES)
