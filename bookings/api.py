@@ -90,6 +90,13 @@ def domain_error(request: HttpRequest, error: DomainError) -> Any:
     return api.create_response(request, body, status=error.http_status)
 
 
+@api.exception_handler(Exception)
+def unexpected_error(request: HttpRequest, error: Exception) -> Any:
+    """An unexpected error is Django's to answer (logged, the plain 500 page), in every mode:
+    django-ninja's own answer in debug mode is the traceback, for whoever asked."""
+    raise error
+
+
 def _user(request: HttpRequest) -> Any:
     user = request.auth  # type: ignore[attr-defined]
     if not user_roles(user):

@@ -98,6 +98,9 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # Two-factor: verify (and, when OTP_REQUIRED_FOR_CLINICAL, enrol) before any page.
     "clinic.security.TwoFactorMiddleware",
+    # DEBUG's technical pages (URL map, tracebacks) only for requests from this machine; inside
+    # the others, so its 404 page has the user and messages a normal one has.
+    "clinic.debug_pages.LocalDebugPagesMiddleware",
     # Brute-force protection; last, as django-axes asks.
     "axes.middleware.AxesMiddleware",
 ]
