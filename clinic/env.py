@@ -6,7 +6,9 @@ present but wrong, so a typo stops start-up instead of silently meaning "off".
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 import tempfile
 import zoneinfo
 from collections.abc import Mapping
@@ -18,6 +20,20 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+
+SECRET_KEY_MIN_LENGTH = 32
+SECRET_KEY_MIN_DISTINCT = 5
+# Words of keys published in docs and examples (this repository's old development key,
+# .env.example's placeholder, Django's startproject keys): such a key signs nothing.
+PLACEHOLDER_SECRET_WORDS = (
+    "change-me",
+    "changeme",
+    "change_me",
+    "insecure",
+    "do-not-use",
+    "replace-me",
+    "your-secret",
+)
 FALSE_WORDS = frozenset({"0", "false", "no", "off"})
 
 
@@ -39,6 +55,21 @@ class Env:
             if required or default is None:
                 raise ImproperlyConfigured(f"{name} must be set.")
             return default
+        return value
+
+    def secret_key(self, name: str) -> str | None:
+        """The signing key from ``name``, refused when it is weak or a published example."""
+        value = self.raw(name)
+        if value is None:
+            return None
+        problem = secret_key_weakness(value)
+        if problem:
+            raise ImproperlyConfigured(
+                f"{name} is too weak: {problem}. Set a long random value, e.g. the output of "
+                "python3 -c 'import secrets; print(secrets.token_urlsafe(50))', or unset it "
+                "on a development machine (make run then keeps a generated one in "
+                "var/secret_key)."
+            )
         return value
 
     def bool(self, name: str, default: bool) -> bool:
@@ -199,6 +230,48 @@ class Env:
                 f"{name} must be a redis://, amqp:// or filesystem:// URL (got scheme {scheme!r})."
             )
         return value, {}
+
+
+def secret_key_weakness(value: str) -> str:
+    """Why ``value`` is too weak to sign links and sessions, or "" when it will do."""
+    if len(value) < SECRET_KEY_MIN_LENGTH:
+        return f"it has {len(value)} characters, fewer than {SECRET_KEY_MIN_LENGTH}"
+    if len(set(value)) < SECRET_KEY_MIN_DISTINCT:
+        return f"it uses fewer than {SECRET_KEY_MIN_DISTINCT} different characters"
+    lowered = value.lower()
+    for word in PLACEHOLDER_SECRET_WORDS:
+        if word in lowered:
+            return f"it contains {word!r}, like the published examples"
+    return ""
+
+
+def generated_secret_key(path: Path) -> str:
+    """The key kept in ``path``, made (random, mode 0600) by the first process to need it.
+
+    Web, worker and beat start together: the key is written to a private temporary file and
+    linked into place, so a second process either sees the whole key or makes none.
+    """
+    try:
+        value = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        value = ""
+    else:
+        if secret_key_weakness(value):
+            raise ImproperlyConfigured(
+                f"{path} does not hold a usable secret key; delete it to make a new one "
+                "(signed links and sessions made with the old one stop working)."
+            )
+        return value
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")  # mode 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(secrets.token_urlsafe(50) + "\n")
+        with contextlib.suppress(FileExistsError):  # another process made it first: use theirs
+            os.link(temporary, path)
+    finally:
+        os.unlink(temporary)
+    return generated_secret_key(path)
 
 
 def sqlite_database(path: Path) -> dict[str, Any]:

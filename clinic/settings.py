@@ -14,7 +14,7 @@ import phonenumbers
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from clinic.env import Env
+from clinic.env import Env, generated_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -32,18 +32,18 @@ _DEVELOPER_CHECKOUT = (
 )
 DEBUG = env.bool("DJANGO_DEBUG", _DEVELOPER_CHECKOUT)
 
-_DEV_SECRET = "dev-only-insecure-secret-key-do-not-use-in-production"  # noqa: S105
-SECRET_KEY = env.raw("DJANGO_SECRET_KEY") or ""
-if not SECRET_KEY:
-    if DEBUG or TESTING:
-        SECRET_KEY = _DEV_SECRET
-    else:
-        raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off (production). "
-            "On a development machine set DJANGO_DEBUG=1 (make run does)."
-        )
-elif len(SECRET_KEY) < 32 and not (DEBUG or TESTING):
-    raise ImproperlyConfigured("DJANGO_SECRET_KEY must be at least 32 characters long.")
+# Signs sessions, CSRF tokens and patient self-service links. A weak or published key stops
+# start-up in every mode. Unset on a development machine (make run, manage.py), a random key
+# is made on first start and kept in var/secret_key (never committed); test runs set a fixed
+# one at the end of this file.
+SECRET_KEY = env.secret_key("DJANGO_SECRET_KEY") or ""
+if not SECRET_KEY and DEBUG and not TESTING:
+    SECRET_KEY = generated_secret_key(VAR_DIR / "secret_key")
+if not SECRET_KEY and not TESTING:
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off (production). "
+        "On a development machine set DJANGO_DEBUG=1 (make run does)."
+    )
 
 ALLOWED_HOSTS = env.list(
     "DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG or TESTING else []
@@ -346,6 +346,8 @@ LOGGING = {
 
 # Test runs: the one place tests override settings.
 if TESTING:
+    # Only test runs sign with a key from the repository; nothing they sign leaves them.
+    SECRET_KEY = SECRET_KEY or "tests-only-fixed-key-5f0c2e9a7b41d6e8c3a9f2b7d1e4c6a8"
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     CELERY_TASK_ALWAYS_EAGER = True

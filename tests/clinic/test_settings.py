@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -10,9 +11,10 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from clinic.env import Env
+from clinic.env import Env, generated_secret_key, secret_key_weakness
 
 ROOT = Path(__file__).resolve().parents[2]
+STRONG_KEY = "q7Vh2mXo9LrT4sKd8WzN1cYb6PfJ3eGu5AiR0nHl"
 
 
 @pytest.mark.parametrize(
@@ -151,7 +153,7 @@ def test_production_with_secrets_starts():
     result = _start_django(
         DJANGO_DEBUG="false",
         DJANGO_ALLOWED_HOSTS="clinic.example",
-        DJANGO_SECRET_KEY="x" * 50,
+        DJANGO_SECRET_KEY=STRONG_KEY,
     )
     assert result.returncode == 0, result.stderr
     assert "started" in result.stdout
@@ -230,3 +232,88 @@ def test_a_message_lease_shorter_than_the_slowest_smtp_exchange_stops_start_up()
     result = _start_django(DJANGO_DEBUG="1", EMAIL_TIMEOUT="30", MESSAGE_LEASE_SECONDS="300")
     assert result.returncode != 0
     assert "MESSAGE_LEASE_SECONDS (300) must be at least 12 x EMAIL_TIMEOUT (360)" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("weak_key", "reason"),
+    [
+        ("ab" * 30, "fewer than 5 different characters"),
+        ("x" * 50, "fewer than 5 different characters"),
+        ("Short-but-random-9f3", "fewer than 32"),
+        ("change-me-to-50-random-characters", "'change-me'"),
+        ("dev-only-insecure-secret-key-do-not-use-in-production", "'insecure'"),
+        ("django-insecure-9vq!2^x@k#m7r$w&p4z*t0b+n8c(l)e6", "'insecure'"),
+    ],
+)
+@pytest.mark.parametrize("debug", ["1", "0"])
+def test_a_weak_secret_key_stops_start_up_naming_the_variable(
+    weak_key: str, reason: str, debug: str
+):
+    result = _start_django(
+        DJANGO_DEBUG=debug, DJANGO_ALLOWED_HOSTS="clinic.example", DJANGO_SECRET_KEY=weak_key
+    )
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is too weak" in result.stderr
+    assert reason in result.stderr
+    assert weak_key not in result.stderr  # a secret, even a weak one, stays out of logs
+
+
+def _signing_key(**overrides: str) -> str:
+    code = "import django; django.setup(); from django.conf import settings; "
+    code += "print(settings.SECRET_KEY)"
+    env = {**_clean_env(), **overrides}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_debug_mode_without_a_key_signs_with_a_random_one_kept_in_var(tmp_path: Path):
+    """make run on a desk PC: no key from the repository signs patients' links."""
+    kept = ROOT / "var" / "secret_key"
+    key = _signing_key(DJANGO_DEBUG="1", DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    assert kept.read_text().strip() == key
+    assert kept.stat().st_mode & 0o777 == 0o600
+    assert len(key) >= 50
+    # Nothing in the repository (settings, docs, scripts) holds it.
+    tracked = subprocess.run(
+        ["git", "grep", "-l", "-F", key], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert tracked.stdout == ""
+    ignored = subprocess.run(["git", "check-ignore", "-q", str(kept)], cwd=ROOT, check=False)
+    assert ignored.returncode == 0
+    # The next start (web, worker, beat, manage.py) signs with the same key.
+    assert _signing_key(DJANGO_DEBUG="1") == key
+
+
+def test_the_generated_key_is_made_once_private_and_then_reused(tmp_path: Path):
+    path = tmp_path / "var" / "secret_key"
+    first = generated_secret_key(path)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert generated_secret_key(path) == first
+    assert secret_key_weakness(first) == ""
+    assert list(path.parent.iterdir()) == [path]  # no temporary file left behind
+    other = generated_secret_key(tmp_path / "elsewhere" / "secret_key")
+    assert other != first
+
+
+def test_a_damaged_generated_key_file_stops_start_up_with_its_path(tmp_path: Path):
+    path = tmp_path / "secret_key"
+    path.write_text("\n")
+    with pytest.raises(ImproperlyConfigured, match="does not hold a usable secret key"):
+        generated_secret_key(path)
+
+
+def test_no_signing_key_is_written_in_the_settings():
+    """Only test runs may sign with a fixed key, and it is set in the test block only."""
+    source = (ROOT / "clinic" / "settings.py").read_text()
+    before_tests, _test_block = source.split("\nif TESTING:\n", 1)
+    assert not re.search(r"SECRET_KEY\s*=\s*[\"']", before_tests)
+    assert "_DEV_SECRET" not in source
