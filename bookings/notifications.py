@@ -21,7 +21,7 @@ from django.utils import timezone
 from bookings import reminders
 from bookings.models import Appointment
 from clinic.models import MessageStatus
-from clinic.tasks import queue_sends
+from clinic.tasks import kick_sends
 
 EVENTS = ("booked", "rescheduled", "cancelled", "status")
 
@@ -43,4 +43,4 @@ def series_booked(*, appointments: Sequence[Appointment], now: dt.datetime) -> N
     message = reminders.series_booking_record(appointments=appointments, now=now)
     if message is not None and message.status == MessageStatus.PENDING:
         message_id = message.pk
-        transaction.on_commit(lambda: queue_sends([message_id]), robust=True)
+        transaction.on_commit(lambda: kick_sends([message_id]), robust=True)

@@ -208,7 +208,10 @@ class Env:
         if value is None:
             folder = default_dir / "broker"
             for sub in ("queue", "control"):
-                (folder / sub).mkdir(parents=True, exist_ok=True)
+                # A damaged folder must not stop the web pages from starting: /healthz names
+                # the broker, and a restarted worker or beat makes the folders again.
+                with contextlib.suppress(OSError):
+                    (folder / sub).mkdir(parents=True, exist_ok=True)
             return "filesystem://", {
                 "data_folder_in": str(folder / "queue"),
                 "data_folder_out": str(folder / "queue"),

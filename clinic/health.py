@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+import os
+
 from django.db import connection
 
 from clinic.celery import app as celery_app
+
+logger = logging.getLogger(__name__)
+
+# What /healthz (anonymous) says about a broken broker: the part, never paths or hosts.
+BROKER_DOWN = "the message queue is not working; emails wait in the database until it is back"
 
 
 def database_status() -> tuple[bool, str]:
@@ -18,11 +26,33 @@ def database_status() -> tuple[bool, str]:
 
 
 def broker_status() -> tuple[bool, str]:
+    """Whether tasks can be queued; the reason goes to the log, not to the answer."""
+    problem = filesystem_broker_problem()
+    if problem:
+        logger.warning("broker check failed: %s", problem)
+        return False, BROKER_DOWN
     try:
         with celery_app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, interval_start=0, timeout=2)
             # Opening a channel proves the transport answers, not just that the URL parses.
             conn.default_channel  # noqa: B018
     except Exception as error:  # kombu raises transport-specific errors
-        return False, f"{type(error).__name__}: {error}"
+        logger.warning("broker check failed: %s: %s", type(error).__name__, error)
+        return False, BROKER_DOWN
     return True, "ok"
+
+
+def filesystem_broker_problem() -> str:
+    """What is wrong with the folders of the filesystem broker (make run's default), or "".
+
+    That transport "connects" without touching its folders, so a removed or damaged
+    ``var/broker`` would otherwise look healthy while every task sent to it fails.
+    """
+    if not str(celery_app.conf.broker_url or "").startswith("filesystem"):
+        return ""
+    options = celery_app.conf.broker_transport_options or {}
+    for key in ("data_folder_in", "data_folder_out", "control_folder"):
+        folder = options.get(key)
+        if folder and not (os.path.isdir(folder) and os.access(folder, os.W_OK | os.X_OK)):
+            return f"{key} {folder} is missing, not a folder or not writable"
+    return ""

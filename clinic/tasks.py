@@ -7,6 +7,7 @@ second run a no-op for anything the first one sent.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from celery import shared_task
@@ -17,6 +18,8 @@ from clinic import audit, audit_anchors, messaging
 # Messages per task: one SMTP session and one task round trip for each batch. Each message is
 # claimed (and leased) only when its turn in the batch comes, so a slow batch holds no lease.
 SEND_BATCH_SIZE = 50
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -32,6 +35,22 @@ def queue_sends(message_ids: Sequence[int]) -> None:
     """Queue messages for the workers in batches of :data:`SEND_BATCH_SIZE`."""
     for first in range(0, len(message_ids), SEND_BATCH_SIZE):
         send_message.delay(*message_ids[first : first + SEND_BATCH_SIZE])
+
+
+def kick_sends(message_ids: Sequence[int]) -> None:
+    """Queue messages now if the broker takes them; never raises into a page or a booking.
+
+    The messages are already in the ledger, so when the broker is down (a removed
+    ``var/broker`` folder, Redis restarting) the next ``dispatch_due_messages`` sends them.
+    """
+    try:
+        queue_sends(message_ids)
+    except Exception as error:  # each transport raises its own errors (OSError, kombu's)
+        logger.warning(
+            "broker unavailable (%s); %d message(s) wait for the next sweep",
+            type(error).__name__,
+            len(message_ids),
+        )
 
 
 @shared_task(acks_late=True, ignore_result=True)

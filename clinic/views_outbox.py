@@ -13,7 +13,7 @@ from clinic import messaging, selectors_outbox
 from clinic.forms_outbox import OutboxFilterForm
 from clinic.models import MessageKind, MessageStatus, OutboundMessage
 from clinic.roles import can_see_clinical, role_required
-from clinic.tasks import send_message
+from clinic.tasks import kick_sends
 
 PAGE_SIZE = 50
 
@@ -73,7 +73,7 @@ def outbox_resend(request: HttpRequest, pk: int) -> HttpResponse:
     except messaging.MessageNotResendable as refusal:
         messages.error(request, refusal.message)
     else:
-        send_message.delay(message.pk)
+        kick_sends([message.pk])
         messages.success(
             request,
             f"{message.get_kind_display()} to {message.recipient} queued to be sent again.",
