@@ -28,7 +28,7 @@ from bookings.selectors_closures import appointments_in_closure, appointments_in
 from bookings.services.appointments import appointment_cancel_locked
 from clinic import audit, emails, messaging
 from clinic.models import AuditAction, ClinicClosure, MessageKind, MessageStatus
-from clinic.tasks import queue_sends
+from clinic.tasks import kick_sends
 
 CLOSURE_CANCEL_REASON = "Clinic closed"
 TIME_OFF_CANCEL_REASON = "Practitioner not available"
@@ -140,7 +140,7 @@ def _cancel_offering_new_time(
     if queued:
         # Outside any transaction this runs at once; a broker that is down only delays the
         # emails until the dispatch sweep hands the pending rows to the workers.
-        transaction.on_commit(lambda: queue_sends(queued), robust=True)
+        transaction.on_commit(lambda: kick_sends(queued), robust=True)
     return outcome
 
 
