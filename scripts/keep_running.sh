@@ -20,9 +20,12 @@ pause=${RESTART_PAUSE_SECONDS:-2}
 child=""
 stop() {
   trap - INT TERM
-  if [ -n "$child" ]; then
-    kill -TERM "$child" 2>/dev/null
-    wait "$child" 2>/dev/null
+  # Every background job, not just $child: the signal may come before $child is set.
+  local jobs
+  jobs=$(jobs -p)
+  if [ -n "$jobs" ]; then
+    kill -TERM $jobs 2>/dev/null
+    wait 2>/dev/null
   fi
   exit 0
 }
