@@ -355,6 +355,11 @@ def patient_reschedule(*, linked: LinkedAppointment, slot: str, now: dt.datetime
     if within_cancel_notice(appointment, now=now):
         raise SelfServiceRefused(_too_late_message())
     starts_at, practitioner = _chosen(slot)
+    _require_offered(
+        reschedule_options(appointment, now=now, page_from=clock.local_day(starts_at)),
+        starts_at=starts_at,
+        practitioner=practitioner,
+    )
     return appointment_reschedule(
         appointment=appointment,
         starts_at=starts_at,
@@ -373,9 +378,11 @@ def patient_pick(*, linked: LinkedSeries, slot: str, now: dt.datetime) -> Appoin
             f"This link can no longer book a session. Please call us on {settings.CLINIC_PHONE}."
         )
     starts_at, practitioner = _chosen(slot)
-    day = clock.local_day(starts_at)
-    if not linked.window_first_day <= day <= linked.window_last_day:
-        raise SelfServiceRefused("Please pick one of the times shown.")
+    _require_offered(
+        pick_options(linked, now=now, page_from=clock.local_day(starts_at)),
+        starts_at=starts_at,
+        practitioner=practitioner,
+    )
     series = linked.series
     return appointment_book(
         patient=series.patient,
@@ -388,15 +395,35 @@ def patient_pick(*, linked: LinkedSeries, slot: str, now: dt.datetime) -> Appoin
     )
 
 
+PICK_A_SHOWN_TIME = "Please pick one of the times shown."
+
+
 def _chosen(slot: str) -> tuple[dt.datetime, Practitioner]:
     try:
         starts_at, practitioner_id = parse_slot_value(slot)
     except (ValueError, OverflowError, OSError):
-        raise SelfServiceRefused("Please pick one of the times shown.") from None
+        raise SelfServiceRefused(PICK_A_SHOWN_TIME) from None
     practitioner = Practitioner.objects.filter(pk=practitioner_id, is_active=True).first()
     if practitioner is None:
-        raise SelfServiceRefused("Please pick one of the times shown.")
+        raise SelfServiceRefused(PICK_A_SHOWN_TIME)
     return starts_at, practitioner
+
+
+def _require_offered(
+    week: OfferedWeek, *, starts_at: dt.datetime, practitioner: Practitioner
+) -> None:
+    """A link books only what its page offers: ``week`` is the same search, opened at the
+    chosen day, so a time outside the offered range (a hand-made 70-days-out POST), off the
+    half hours or with a practitioner the page would not name is refused before any write."""
+    day = clock.local_day(starts_at)
+    offered = any(
+        time.starts_at == starts_at and time.practitioner.pk == practitioner.pk
+        for offered_day in week.days
+        if offered_day.day == day
+        for time in offered_day.times
+    )
+    if not offered:
+        raise SelfServiceRefused(PICK_A_SHOWN_TIME)
 
 
 def open_unsubscribe_link(token: str) -> Patient:
@@ -517,9 +544,11 @@ def patient_rebook(*, linked: LinkedRebook, slot: str, now: dt.datetime) -> Appo
         )
     appointment = linked.appointment
     starts_at, practitioner = _chosen(slot)
-    first_day, last_day = _days_to_offer(appointment, now=now)
-    if not first_day <= clock.local_day(starts_at) <= last_day:
-        raise SelfServiceRefused("Please pick one of the times shown.")
+    _require_offered(
+        rebook_options(linked, now=now, page_from=clock.local_day(starts_at)),
+        starts_at=starts_at,
+        practitioner=practitioner,
+    )
     return appointment_book(
         patient=appointment.patient,
         practitioner=practitioner,
