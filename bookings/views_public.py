@@ -76,8 +76,18 @@ def _expired(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _appointment_context(appointment: Appointment) -> dict[str, Any]:
-    """What a self-service page shows: the patient's first name and the appointment, no more."""
+def _appointment_context(appointment: Appointment, *, state: LinkState) -> dict[str, Any]:
+    """What a self-service page shows: the patient's first name and the appointment, no more.
+
+    An outdated link (the appointment moved since it was sent) shows neither the time nor the
+    practitioner: the page says only that the link is out of date and how to reach us.
+    """
+    if state == LinkState.OUTDATED:
+        return {
+            "given_name": appointment.patient.given_name,
+            "treatment": appointment.treatment_type.name,
+            "appointment": None,
+        }
     return {
         "given_name": appointment.patient.given_name,
         "when": reminders.local_when(appointment.starts_at),
@@ -116,7 +126,7 @@ def _appointment_page(
             messages.success(request, text, extra_tags=f"selfservice-{purpose}")
             return redirect(request.path)
     context = {
-        **_appointment_context(linked.appointment),
+        **_appointment_context(linked.appointment, state=linked.state),
         "state": linked.state,
         "states": LINK_STATES,
         "error": error,
@@ -294,7 +304,7 @@ def rebook(request: HttpRequest, token: str) -> HttpResponse:
             )
             return redirect(request.path)
     context = {
-        **_appointment_context(linked.appointment),
+        **_appointment_context(linked.appointment, state=linked.state),
         "state": linked.state,
         "states": LINK_STATES,
         "error": error,

@@ -17,6 +17,7 @@ from django.test import override_settings
 
 from bookings import links
 from bookings.links import Purpose
+from bookings.services.appointments import appointment_reschedule
 from clinic.models import AuditEntry, MessageKind
 from tests.bookings.messaging_support import at, book, ledger, local, open_clinic, sweep
 
@@ -114,9 +115,33 @@ def test_after_a_patient_moves_the_page_says_done_and_the_new_time(client, appoi
 
     content = done.content.decode()
     assert "Done: your appointment is now on Monday 8 June 2026 at 11:00" in content
-    assert "This link was for an earlier time" not in content
-    # Opened again later, the old link still explains that it is out of date.
-    assert "This link was for an earlier time" in visit(client, url).content.decode()
+    assert "This link is out of date" not in content
+    # Opened again later, the old link says only that it is out of date: not the new time.
+    later = visit(client, url).content.decode()
+    assert "This link is out of date" in later
+    assert "8 June" not in later
+    assert "11:00" not in later
+
+
+@pytest.mark.parametrize("purpose", [Purpose.CONFIRM, Purpose.CANCEL, Purpose.RESCHEDULE])
+def test_an_old_link_after_a_move_tells_its_holder_neither_the_new_time_nor_practitioner(
+    client, appointment, second_practitioner, purpose
+):
+    open_clinic(second_practitioner)
+    old_url = link(appointment, purpose)
+    with at(local(2026, 6, 4, 9)):
+        appointment_reschedule(
+            appointment=appointment,
+            starts_at=local(2026, 6, 11, 15),
+            practitioner=second_practitioner,
+        )
+
+    content = visit(client, old_url).content.decode()
+
+    assert "This link is out of date" in content
+    assert "020 7946 0321" in content  # how to reach the clinic
+    for detail in ("11 June", "15:00", "10 June", second_practitioner.display_name, "Amara Okafor"):
+        assert detail not in content, detail
 
 
 # -- cancel -------------------------------------------------------------------------------------
