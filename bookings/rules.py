@@ -37,9 +37,18 @@ class SlotUnavailable(BookingError):
 
 
 class SuitabilityOverrideRequired(BookingError):
-    """The patient's latest assessment says not suitable and no override is recorded."""
+    """The patient's latest assessment says not suitable and no override is recorded.
+
+    ``message`` is for anyone at the desk and names no medical reason; the screening summary
+    travels in ``clinical_detail`` (never in the API body), for practitioners' and managers'
+    eyes only.
+    """
 
     code = "suitability_override_required"
+
+    def __init__(self, message: str, *, clinical_detail: str = "") -> None:
+        super().__init__(message)
+        self.clinical_detail = clinical_detail
 
 
 class InvalidTransition(BookingError):

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from clinic.navigation import nav_for
-from clinic.roles import Role, user_roles
+from clinic.roles import Role, can_see_clinical, user_roles
 
 
 def clinic(request: HttpRequest) -> dict[str, Any]:
@@ -16,4 +16,6 @@ def clinic(request: HttpRequest) -> dict[str, Any]:
         "clinic_phone": settings.CLINIC_PHONE,
         "nav_items": nav_for(request.user, request.path) if roles else [],
         "user_role_labels": [Role(role).label for role in sorted(roles)],
+        # Screening reasons, contraindication text and stop reasons are shown only when true.
+        "sees_clinical": can_see_clinical(request.user),
     }

@@ -50,6 +50,8 @@ class TimelineEntry:
     clinical: bool = False
     date_only: bool = False
     tone: str = "secondary"
+    # Appended to ``detail`` for practitioners and managers only (a series' stop reason).
+    clinical_detail: str = ""
 
     def __post_init__(self) -> None:
         if self.at.tzinfo is None or self.at.utcoffset() is None:
@@ -61,7 +63,13 @@ class TimelineEntry:
 
     def redacted(self) -> TimelineEntry:
         """What a receptionist sees of a clinical entry: the title and when."""
-        return replace(self, detail="", url="")
+        return replace(self, detail="", url="", clinical_detail="")
+
+    def for_viewer(self, *, clinical_viewer: bool) -> TimelineEntry:
+        """The entry as one viewer sees it: receptionists get no clinical detail at all."""
+        if clinical_viewer:
+            return replace(self, detail=f"{self.detail}{self.clinical_detail}", clinical_detail="")
+        return self.redacted() if self.clinical else replace(self, clinical_detail="")
 
 
 @dataclass(frozen=True)
@@ -108,7 +116,7 @@ def entries_for(patient: Patient, *, user: Any) -> list[TimelineEntry]:
     """
     clinical_viewer = can_see_clinical(user)
     entries = [
-        entry if clinical_viewer or not entry.clinical else entry.redacted()
+        entry.for_viewer(clinical_viewer=clinical_viewer)
         for provider in _entry_providers.values()
         for entry in provider(patient)
     ]

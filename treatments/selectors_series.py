@@ -382,7 +382,7 @@ def _series_progress_text(series: TreatmentSeries, today: date) -> str:
     text = f"{series.get_status_display()}: {progress.completed} of {progress.planned} sessions"
     next_session = progress.next_session
     if series.status == SeriesStatus.STOPPED:
-        return f"{text}. Stopped: {series.stop_reason}"
+        return f"{text}. Stopped"  # the reason is clinical: see series_timeline_entries
     if next_session is None:
         return text
     if next_session.kind == NextKind.FIRST:
@@ -417,6 +417,9 @@ def series_timeline_entries(patient: Patient) -> list[timeline.TimelineEntry]:
                 kind="series",
                 title=f"{series.treatment_type.name} series",
                 detail=_series_progress_text(series, today),
+                clinical_detail=f": {series.stop_reason}"
+                if series.status == SeriesStatus.STOPPED and series.stop_reason
+                else "",
                 url=reverse("treatments:series_detail", args=[series.pk]),
                 clinical=False,
                 tone=SERIES_TONES.get(series.status, "secondary"),

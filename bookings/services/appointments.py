@@ -347,16 +347,20 @@ def _check_suitability(
         return ""
     if series is not None and series.suitability_override_reason.strip():
         return ""
+    # The message reaches receptionists and API clients: the outcome and what to do, never
+    # the medical reason (that stays in ``clinical_detail``).
     detail = summary or "Not suitable"
     if not override_reason.strip():
         raise SuitabilityOverrideRequired(
-            f"{patient} was assessed as not suitable ({detail}). Booking a treatment needs a "
-            "practitioner's recorded override reason."
+            f"{patient} was assessed as not suitable: a practitioner must review before "
+            "booking, and booking a treatment needs their recorded override reason.",
+            clinical_detail=detail,
         )
     if not _is_practitioner(by):
         raise SuitabilityOverrideRequired(
-            f"{patient} was assessed as not suitable ({detail}). Only a practitioner can "
-            "override that, with a recorded reason."
+            f"{patient} was assessed as not suitable: a practitioner must review before "
+            "booking. Only a practitioner can override that, with a recorded reason.",
+            clinical_detail=detail,
         )
     return override_reason.strip()
 

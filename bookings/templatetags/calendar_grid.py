@@ -154,14 +154,14 @@ def _card(placement: Placement, cell: Cell, *, detail_url: str) -> str:
 
 
 def _suitability(card: Card) -> str:
-    """The same badge as ``bookings/_suitability.html`` (receptionists see the badge only)."""
+    """The same badge as ``bookings/_suitability.html``, with no screening reasons: the drawn
+    grid is cached and shared by every desk, receptionists' included."""
     outcome = card.patient_suitability
     if outcome and outcome != "unknown":
-        summary = escape(card.patient_suitability_summary or "")
         label = SUITABILITY_LABELS.get(outcome, "Not suitable")
         return (
-            f'<span class="badge badge-{escape(outcome)}" title="{summary}" '
-            f'data-testid="suitability-badge">{label}</span>'
+            f'<span class="badge badge-{escape(outcome)}" data-testid="suitability-badge">'
+            f"{label}</span>"
         )
     return (
         '<span class="badge badge-unknown" data-testid="suitability-badge">No assessment yet</span>'

@@ -207,8 +207,10 @@ def test_not_suitable_patient_is_refused_without_an_override(
     with pytest.raises(services.SuitabilityOverrideRequired) as refused:
         book(patient, practitioner, bookable, local(MONDAY, 10), booked_by=receptionist)
 
-    assert "assessed as not suitable (Not suitable: rosacea)" in refused.value.message
-    assert "practitioner's recorded override reason" in refused.value.message
+    assert "assessed as not suitable: a practitioner must review" in refused.value.message
+    assert "recorded override reason" in refused.value.message
+    assert "rosacea" not in refused.value.message  # the medical reason is for clinical eyes
+    assert refused.value.clinical_detail == "Not suitable: rosacea"
 
 
 def test_receptionist_cannot_record_a_suitability_override(

@@ -18,9 +18,11 @@ from bookings.services import appointment_book
 from bookings.services.tokens import api_token_issue
 from clinic.models import OutboundMessage
 from tests.bookings.builders import MONDAY, crystal_with_room, local, open_clinic, working_week
+from tests.factories import PatientFactory
 from tests.treatments.series_support import log_and_sign, plan
 from treatments.models import SkinAssessment
 from treatments.services.assessments import AssessmentDetails, assessment_amend
+from treatments.services.series import series_stop
 
 pytestmark = pytest.mark.django_db
 
@@ -146,3 +148,121 @@ def test_receptionists_cannot_reach_the_exports(
         "/audit/",
     ]:
         assert client.get(url).status_code == 403, url
+
+
+# -- screening reasons and stop reasons (issue 17, item 8) ------------------------------------
+
+OTHER_SECRET = "Canary-keloid-scarring-after-a-peel"
+STOP_SECRET = "Canary-stopped-after-blistering-on-the-chin"
+# "Rosacea" is a screening reason too: the summary names it ("Not suitable: rosacea").
+SCREENING_SECRETS = (OTHER_SECRET, STOP_SECRET, "rosacea", "Rosacea")
+
+
+@pytest.fixture
+def unsuitable_history(practitioner: Any, time_machine: Any) -> dict[str, Any]:
+    """A patient assessed as not suitable (rosacea, and an "other" contraindication in the
+    practitioner's words), a stopped series with its reason, and an appointment booked on a
+    practitioner's recorded override (so the calendar shows their card)."""
+    time_machine.move_to(local(MONDAY, 8), tick=False)
+    open_clinic()
+    working_week(practitioner)
+    patient = PatientFactory(given_name="Noor", family_name="Haddad")
+    start = MONDAY - dt.timedelta(days=21)
+    series = plan(patient, practitioner, start_on=start)
+    assessment = SkinAssessment.objects.get(patient=patient)
+    assessment_amend(
+        assessment=assessment,
+        user=practitioner.user,
+        details=dataclasses.replace(
+            AssessmentDetails.of(assessment),
+            contraindications=frozenset({"rosacea", "other"}),
+            other_contraindication=OTHER_SECRET,
+        ),
+        reason="Flare-up seen at the desk",
+    )
+    patient.refresh_from_db()
+    assert patient.suitability == "not_suitable"
+    series_stop(series=series, reason=STOP_SECRET, by=practitioner.user, now=local(MONDAY, 8))
+    appointment = appointment_book(
+        patient=patient,
+        practitioner=practitioner,
+        treatment_type=crystal_with_room(),
+        starts_at=local(MONDAY + dt.timedelta(days=1), 11),
+        booked_by=practitioner.user,
+        suitability_override_reason="Reviewed: treating the cheeks only",
+    )
+    return {"patient": patient, "series": series, "appointment": appointment}
+
+
+def _unsuitable_pages(history: dict[str, Any]) -> list[tuple[str, dict[str, str]]]:
+    patient = history["patient"]
+    day = (MONDAY + dt.timedelta(days=1)).isoformat()
+    htmx = {"HTTP_HX_REQUEST": "true"}
+    return [
+        ("/", {}),
+        (f"/patients/?q={patient.family_name}", {}),
+        (f"/patients/?q={patient.family_name}", htmx),
+        (f"/patients/{patient.pk}/", {}),
+        ("/series/", {}),
+        (f"/series/{history['series'].pk}/", {}),
+        (f"/appointments/{history['appointment'].pk}/", {}),
+        (f"/appointments/new/?patient={patient.pk}", {}),
+        (f"/calendar/?date={day}", {}),
+        (f"/calendar/?date={day}", htmx),
+        ("/due/", {}),
+    ]
+
+
+def _leaks(html: str) -> list[str]:
+    return [secret for secret in SCREENING_SECRETS if secret in html]
+
+
+def test_receptionists_see_no_screening_reason_or_stop_reason_on_any_page(
+    client: Client, receptionist: Any, unsuitable_history: dict[str, Any]
+):
+    client.force_login(receptionist)
+    leaks = []
+    for url, headers in _unsuitable_pages(unsuitable_history):
+        response = client.get(url, **headers)
+        assert response.status_code == 200, url
+        leaks += [f"{url} {headers}: {secret}" for secret in _leaks(response.content.decode())]
+    assert leaks == []
+    page = client.get(f"/patients/{unsuitable_history['patient'].pk}/").content.decode()
+    assert "Not suitable: a practitioner must review before booking." in page
+
+
+def test_practitioners_still_see_the_screening_reasons_and_the_stop_reason(
+    client: Client, practitioner: Any, unsuitable_history: dict[str, Any]
+):
+    client.force_login(practitioner.user)
+    patient_page = client.get(f"/patients/{unsuitable_history['patient'].pk}/").content.decode()
+    series_page = client.get(f"/series/{unsuitable_history['series'].pk}/").content.decode()
+    assert OTHER_SECRET in patient_page
+    assert "rosacea" in patient_page
+    assert STOP_SECRET in patient_page  # the timeline's series entry
+    assert STOP_SECRET in series_page
+
+
+def test_a_receptionists_refused_booking_names_no_screening_reason_in_the_api(
+    client: Client, receptionist: Any, practitioner: Any, unsuitable_history: dict[str, Any]
+):
+    _, token = api_token_issue(username=receptionist.username, name="desk")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    patient = unsuitable_history["patient"]
+    refused = client.post(
+        "/api/appointments",
+        {
+            "patient_id": patient.pk,
+            "practitioner_id": practitioner.pk,
+            "treatment_type_id": crystal_with_room().pk,
+            "starts_at": local(MONDAY + dt.timedelta(days=2), 10).isoformat(),
+        },
+        content_type="application/json",
+        **auth,
+    )
+    shown = client.get(f"/api/patients/{patient.pk}", **auth)
+
+    assert refused.status_code == 409, refused.content
+    assert "a practitioner must review before booking" in refused.json()["detail"]
+    assert _leaks(refused.content.decode()) == []
+    assert _leaks(shown.content.decode()) == []
