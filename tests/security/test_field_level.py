@@ -1,7 +1,9 @@
 """Field level: receptionists never get clinical detail, in pages, the API or exports.
 
-Clinical text is planted in an assessment, a session and its aftercare note; every page and
-API answer a receptionist can reach about that patient is searched for it.
+Canary text is planted in every clinical field (allergies, medications and notes of an
+assessment, its "other" contraindication and screening reasons, session notes, the aftercare
+note, a series' stop reason); every page, htmx partial and API answer a receptionist can reach
+about that patient is searched for it.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ pytestmark = pytest.mark.django_db
 ASSESSMENT_SECRET = "Canary-allergy-to-salicylates"
 SESSION_SECRET = "Canary-pinpoint-bleeding-left-cheek"
 AFTERCARE_SECRET = "Canary-use-the-prescribed-hydroquinone"
+MEDICATIONS_SECRET = "Canary-isotretinoin-until-last-spring"
+ASSESSMENT_NOTES_SECRET = "Canary-anxious-about-redness-at-work"
 
 
 @pytest.fixture
@@ -43,7 +47,12 @@ def clinical_history(practitioner: Any, patient: Any, time_machine: Any) -> dict
     assessment_amend(
         assessment=assessment,
         user=practitioner.user,
-        details=dataclasses.replace(AssessmentDetails.of(assessment), allergies=ASSESSMENT_SECRET),
+        details=dataclasses.replace(
+            AssessmentDetails.of(assessment),
+            allergies=ASSESSMENT_SECRET,
+            medications=MEDICATIONS_SECRET,
+            notes=ASSESSMENT_NOTES_SECRET,
+        ),
         reason="Patient mentioned an allergy",
     )
     session = log_and_sign(
@@ -88,7 +97,13 @@ def _pages(patient: Any, history: dict[str, Any]) -> list[str]:
     ]
 
 
-SECRETS = (ASSESSMENT_SECRET, SESSION_SECRET, AFTERCARE_SECRET)
+SECRETS = (
+    ASSESSMENT_SECRET,
+    MEDICATIONS_SECRET,
+    ASSESSMENT_NOTES_SECRET,
+    SESSION_SECRET,
+    AFTERCARE_SECRET,
+)
 
 
 def test_receptionists_see_no_clinical_detail_on_any_page(
@@ -97,10 +112,11 @@ def test_receptionists_see_no_clinical_detail_on_any_page(
     client.force_login(receptionist)
     leaks = []
     for url in _pages(patient, clinical_history):
-        response = client.get(url)
-        assert response.status_code == 200, url
-        html = response.content.decode()
-        leaks += [f"{url}: {secret}" for secret in SECRETS if secret in html]
+        for headers in ({}, {"HTTP_HX_REQUEST": "true"}):  # the page and its htmx partial
+            response = client.get(url, **headers)
+            assert response.status_code == 200, url
+            html = response.content.decode()
+            leaks += [f"{url} {headers}: {secret}" for secret in SECRETS if secret in html]
     assert leaks == []
 
 
