@@ -72,6 +72,7 @@ MATRIX: dict[str, Access] = {
     "clinic:outbox_list": rule(get=STAFF),
     "clinic:outbox_detail": rule(get=STAFF, note="Aftercare bodies only for P and M"),
     "clinic:outbox_resend": rule(post=STAFF),
+    "clinic:outbox_resend_failed": rule(get=STAFF, post=STAFF, note="GET asks; POST resends"),
     "clinic:audit_report": rule(get=MANAGERS),
     "clinic:audit_export_csv": rule(get=MANAGERS),
     "clinic:patient_privacy": rule(get=MANAGERS, note="GDPR export page; audited"),

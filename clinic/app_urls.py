@@ -28,6 +28,7 @@ urlpatterns = [
     ),
     path("outbox/", views_outbox.outbox_list, name="outbox_list"),
     path("outbox/<int:pk>/", views_outbox.outbox_detail, name="outbox_detail"),
+    path("outbox/resend-failed/", views_outbox.outbox_resend_failed, name="outbox_resend_failed"),
     path("outbox/<int:pk>/resend/", views_outbox.outbox_resend, name="outbox_resend"),
     path("patients/", views.patient_list, name="patient_list"),
     path("patients/new/", views.patient_create, name="patient_create"),

@@ -1,12 +1,15 @@
-"""Health checks for ``/healthz``: the database and the Celery broker."""
+"""Health checks for ``/healthz``: the database, the Celery broker and email delivery."""
 
 from __future__ import annotations
 
 import logging
 import os
+from typing import Any
 
 from django.db import connection
+from django.utils import timezone
 
+from clinic import selectors_outbox
 from clinic.celery import app as celery_app
 
 logger = logging.getLogger(__name__)
@@ -56,3 +59,15 @@ def filesystem_broker_problem() -> str:
         if folder and not (os.path.isdir(folder) and os.access(folder, os.W_OK | os.X_OK)):
             return f"{key} {folder} is missing, not a folder or not writable"
     return ""
+
+
+def email_status() -> dict[str, Any]:
+    """Is email going out? Counts and ages only: no server address, no error text."""
+    delivery = selectors_outbox.email_delivery(now=timezone.now())
+    return {
+        "ok": not delivery.outage,
+        "consecutive_failures": delivery.consecutive_failures,
+        "failing_for_minutes": delivery.failing_minutes,
+        "oldest_waiting_minutes": delivery.oldest_waiting_minutes,
+        "failed_messages": delivery.failed,
+    }

@@ -15,10 +15,14 @@ practice:
   sender died, never while a slow server keeps the rest of a batch waiting.
 * **Sent as soon as the server accepts it.** Each message is marked ``sent`` in its own
   commit right after the SMTP server's "250 accepted".
-* **Retry with backoff.** SMTP errors put the row back to ``pending`` with a later ``due_at``
-  (1, 2, 4 ... minutes, capped); after ``MESSAGE_MAX_ATTEMPTS`` it is ``failed`` and shows on
-  the outbox with a resend button. A worker killed mid-send leaves the row ``sending``; once
-  its lease runs out the next sweep claims it again.
+* **Retry while it is worth sending.** Temporary SMTP errors (server down, 4xx) put the row
+  back to ``pending`` with a later ``due_at`` (1, 2, 4 ... minutes, capped at
+  ``MESSAGE_RETRY_MAX_SECONDS``), for as long as the message is useful: ``useful_until``,
+  set when it is recorded by :func:`message_useful_until` (a reminder until its appointment
+  starts, a confirmation for days). After that it is ``expired`` and never sent. A recipient
+  refused for good (5xx) is ``failed`` at once and shows on the outbox with a resend button.
+  A worker killed mid-send leaves the row ``sending``; once its lease runs out the next sweep
+  claims it again.
 
 The one window left is a sender killed after the SMTP server accepted a message but before
 the "sent" mark committed (the server's reply in flight plus one UPDATE: milliseconds per
@@ -42,12 +46,20 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import get_connection
 from django.db import models, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from clinic import audit, emails
+from clinic import audit, emails, formats
 from clinic.errors import DomainError
-from clinic.models import AuditAction, MessageStatus, OutboundMessage, Patient
+from clinic.models import (
+    AuditAction,
+    MailServerState,
+    MessageKind,
+    MessageStatus,
+    OutboundMessage,
+    Patient,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +71,41 @@ def _loggable(text: str) -> str:
     return _ADDRESS.sub("<address>", text)
 
 
-MAX_RETRY_DELAY = dt.timedelta(hours=1)
+# How long after it fell due each kind of message is still worth sending. One place: the
+# ledger stores the result (``useful_until``) when the message is recorded.
+USEFUL_FOR: dict[str, dt.timedelta] = {
+    MessageKind.BOOKING_CONFIRMATION: dt.timedelta(days=3),
+    MessageKind.BOOKING_RESCHEDULED: dt.timedelta(days=3),
+    MessageKind.BOOKING_CANCELLED: dt.timedelta(days=3),
+    MessageKind.CANCELLED_BY_CLINIC: dt.timedelta(days=7),  # its rebook link outlives the slot
+    MessageKind.APPOINTMENT_REMINDER: dt.timedelta(days=3),
+    MessageKind.AFTERCARE: dt.timedelta(days=7),
+    MessageKind.SERIES_FOLLOWUP: dt.timedelta(days=7),
+    MessageKind.MAINTENANCE_REMINDER: dt.timedelta(days=7),
+}
+DEFAULT_USEFUL_FOR = dt.timedelta(days=3)
+# Kinds that say nothing worth reading once what they are about (an appointment) has started.
+ENDS_AT_THE_START = frozenset(
+    {
+        MessageKind.APPOINTMENT_REMINDER,
+        MessageKind.BOOKING_CONFIRMATION,
+        MessageKind.BOOKING_RESCHEDULED,
+        MessageKind.BOOKING_CANCELLED,
+    }
+)
+
+
+def message_useful_until(*, kind: str, due_at: dt.datetime, about: object) -> dt.datetime:
+    """Until when a message of ``kind`` about ``about`` is worth sending.
+
+    ``USEFUL_FOR`` after it fell due and, for the kinds in ``ENDS_AT_THE_START``, no later than
+    the start of what it is about (any object with a ``starts_at``: ``clinic`` does not import
+    the appointment model)."""
+    until = due_at + USEFUL_FOR.get(kind, DEFAULT_USEFUL_FOR)
+    starts_at = getattr(about, "starts_at", None)
+    if kind in ENDS_AT_THE_START and isinstance(starts_at, dt.datetime):
+        until = min(until, starts_at)
+    return until
 
 
 class MessageNotResendable(DomainError):
@@ -70,19 +116,21 @@ class MessageNotResendable(DomainError):
 
 @dataclass(frozen=True)
 class SendOutcome:
-    """What one call of :func:`message_send` did: ``sent``, ``retry``, ``failed`` or ``busy``."""
+    """What one call of :func:`message_send` did: ``sent``, ``retry``, ``failed``, ``expired``
+    (no longer worth sending) or ``busy``."""
 
     status: str
     message_id: int
     error: str = ""
 
 
-def retry_delay(*, attempts: int, base_seconds: int) -> dt.timedelta:
-    """Exponential backoff after ``attempts`` failed tries: base, 2x, 4x ..., at most an hour."""
+def retry_delay(*, attempts: int, base_seconds: int, max_seconds: int) -> dt.timedelta:
+    """Exponential backoff after ``attempts`` failed tries: base, 2x, 4x ..., at most
+    ``max_seconds`` (so a long outage is retried steadily, not once a day)."""
     if attempts < 1:
         raise ValueError(f"attempts must be at least 1, got {attempts}")
     seconds = base_seconds * 2 ** min(attempts - 1, 16)
-    return min(dt.timedelta(seconds=seconds), MAX_RETRY_DELAY)
+    return dt.timedelta(seconds=min(seconds, max_seconds))
 
 
 def message_record(
@@ -112,6 +160,7 @@ def message_record(
         "content_type": ContentType.objects.get_for_model(about) if about is not None else None,
         "object_id": about.pk if about is not None else None,
         "due_at": due_at,
+        "useful_until": message_useful_until(kind=kind, due_at=due_at, about=about),
         "status": MessageStatus.SKIPPED if skip_reason else MessageStatus.PENDING,
         "skip_reason": skip_reason[:300],
     }
@@ -135,7 +184,8 @@ def _claim(*, message_id: int, now: dt.datetime) -> bool:
     claimable = Q(status=MessageStatus.PENDING, due_at__lte=now) | Q(
         status=MessageStatus.SENDING, lease_until__lt=now
     )
-    claimed = OutboundMessage.objects.filter(claimable, pk=message_id).update(
+    still_useful = Q(useful_until__isnull=True) | Q(useful_until__gt=now)
+    claimed = OutboundMessage.objects.filter(claimable, still_useful, pk=message_id).update(
         status=MessageStatus.SENDING, lease_until=lease_until, attempts=F("attempts") + 1
     )
     return bool(claimed)
@@ -174,30 +224,42 @@ def messages_send(
     atomic UPDATE (exactly as :func:`message_send` claims one) only when its turn comes, so its
     lease covers that one SMTP exchange, never the wait behind the rest of a slow batch: a
     lease runs out only when its sender died. Ids another sender took meanwhile, or that are
-    not due, come back ``busy``. Each message is marked ``sent`` in its own commit as soon as
-    the server accepted it. After a failure the connection is closed and the next message
-    opens a fresh one, so one refused recipient or dropped session costs only that message a
-    retry. Call it outside a transaction (tasks do), or the marks commit only at its end.
+    not due, come back ``busy``; those no longer worth sending are marked ``expired``. Each
+    message is marked ``sent`` in its own commit as soon as the server accepted it. After a
+    failure the connection is closed and the next message opens a fresh one, so one refused
+    recipient or dropped session costs only that message a retry. Call it outside a
+    transaction (tasks do), or the marks commit only at its end.
     """
     ids = list(dict.fromkeys(message_ids))
     outcomes: dict[int, SendOutcome] = {}
     connection = None
+    server = _ServerReplies()
     try:
         for message_id in ids:
-            message = message_claim(message_id=message_id, now=now or timezone.now())
+            moment = now or timezone.now()
+            message = message_claim(message_id=message_id, now=moment)
             if message is None:
-                outcomes[message_id] = SendOutcome("busy", message_id)
+                expired = messages_expire(now=moment, message_ids=[message_id])
+                outcomes[message_id] = SendOutcome(
+                    MessageStatus.EXPIRED if expired else "busy", message_id
+                )
                 continue
             if connection is None:
                 connection = get_connection(fail_silently=False)
             outcome = _send_claimed(message, connection)
             outcomes[message_id] = outcome
+            # A recipient refused for good (``failed``) is an answer: the server is up.
+            if outcome.status in (MessageStatus.SENT, MessageStatus.FAILED):
+                server.answered(sent=outcome.status == MessageStatus.SENT)
+            else:
+                server.failures_since_answer += 1
             if outcome.status != MessageStatus.SENT:
                 _close_quietly(connection)
                 connection = None
     finally:
         if connection is not None:
             _close_quietly(connection)
+    server.record(now=timezone.now())
     return [outcomes[message_id] for message_id in ids]
 
 
@@ -238,23 +300,18 @@ def _close_quietly(connection: Any) -> None:
 
 
 def _record_failure(message: OutboundMessage, error: Exception, *, now: dt.datetime) -> SendOutcome:
+    """A recipient refused for good is ``failed``; anything else is retried with backoff while
+    the message is useful, and ``expired`` when the next try would come too late."""
     description = emails.describe_failure(error)
-    permanent = emails.failure_is_permanent(error)
-    if permanent or message.attempts >= settings.MESSAGE_MAX_ATTEMPTS:
-        OutboundMessage.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
-            status=MessageStatus.FAILED, lease_until=None, last_error=description
-        )
-        logger.warning(
-            "Giving up on %s message %s after %s attempt(s): %s",
-            message.kind,
-            message.pk,
-            message.attempts,
-            _loggable(description),
-        )
-        return SendOutcome(MessageStatus.FAILED, message.pk, description)
+    if emails.failure_is_permanent(error):
+        return _give_up(message, MessageStatus.FAILED, description)
     next_try = now + retry_delay(
-        attempts=message.attempts, base_seconds=settings.MESSAGE_RETRY_BASE_SECONDS
+        attempts=message.attempts,
+        base_seconds=settings.MESSAGE_RETRY_BASE_SECONDS,
+        max_seconds=settings.MESSAGE_RETRY_MAX_SECONDS,
     )
+    if message.useful_until is not None and next_try >= message.useful_until:
+        return _give_up(message, MessageStatus.EXPIRED, description)
     OutboundMessage.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
         status=MessageStatus.PENDING, due_at=next_try, lease_until=None, last_error=description
     )
@@ -267,6 +324,68 @@ def _record_failure(message: OutboundMessage, error: Exception, *, now: dt.datet
         _loggable(description),
     )
     return SendOutcome("retry", message.pk, description)
+
+
+def _give_up(message: OutboundMessage, status: str, description: str) -> SendOutcome:
+    OutboundMessage.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
+        status=status, lease_until=None, last_error=description
+    )
+    logger.warning(
+        "Giving up on %s message %s (%s) after %s attempt(s): %s",
+        message.kind,
+        message.pk,
+        status,
+        message.attempts,
+        _loggable(description),
+    )
+    return SendOutcome(status, message.pk, description)
+
+
+@dataclass
+class _ServerReplies:
+    """How the SMTP server answered during one batch, written to ``MailServerState`` once."""
+
+    answered_at_all: bool = False
+    sent_any: bool = False
+    failures_since_answer: int = 0
+
+    def answered(self, *, sent: bool) -> None:
+        self.answered_at_all = True
+        self.sent_any = self.sent_any or sent
+        self.failures_since_answer = 0
+
+    def record(self, *, now: dt.datetime) -> None:
+        if not self.answered_at_all and not self.failures_since_answer:
+            return
+        MailServerState.objects.get_or_create(pk=1)
+        state = MailServerState.objects.filter(pk=1)
+        changes: dict[str, Any] = {}
+        if self.sent_any:
+            changes["last_accepted_at"] = now
+        if self.failures_since_answer:
+            changes["last_failure_at"] = now
+        if self.answered_at_all:
+            # The server answered: only the failures after its last answer are in a row.
+            changes["consecutive_failures"] = self.failures_since_answer
+            changes["failing_since"] = now if self.failures_since_answer else None
+        else:
+            changes["consecutive_failures"] = F("consecutive_failures") + self.failures_since_answer
+            changes["failing_since"] = Coalesce(F("failing_since"), Value(now))
+        state.update(**changes)
+
+
+def messages_expire(*, now: dt.datetime, message_ids: Iterable[int] | None = None) -> int:
+    """Mark ``expired`` the waiting messages that are no longer worth sending (all of them, or
+    those of ``message_ids``); returns how many. A message ``sending`` past its lease (its
+    sender died) expires too: it may or may not have gone, and it will not go again."""
+    waiting = Q(status=MessageStatus.PENDING) | Q(status=MessageStatus.SENDING, lease_until__lt=now)
+    too_late = OutboundMessage.objects.filter(waiting, useful_until__lte=now)
+    if message_ids is not None:
+        too_late = too_late.filter(pk__in=list(message_ids))
+    expired = too_late.update(status=MessageStatus.EXPIRED, lease_until=None)
+    if expired:
+        logger.warning("%s message(s) expired unsent: no longer worth sending", expired)
+    return expired
 
 
 def message_resend(*, message_id: int, now: dt.datetime | None = None) -> OutboundMessage:
@@ -295,6 +414,12 @@ def message_resend(*, message_id: int, now: dt.datetime | None = None) -> Outbou
         patient = message.patient
         if patient is not None and getattr(patient, "erased_at", None) is not None:
             raise MessageNotResendable("The patient's record was erased; nothing is sent to it.")
+        if message.useful_until is not None and message.useful_until <= now:
+            last_moment = formats.short_datetime(message.useful_until)
+            raise MessageNotResendable(
+                f"It is too late to send this {message.get_kind_display().lower()}: it was "
+                f"worth sending until {last_moment}."
+            )
         recipient = patient.email if patient is not None and patient.email else message.recipient
         OutboundMessage.objects.filter(pk=message.pk, status=MessageStatus.FAILED).update(
             status=MessageStatus.PENDING,
@@ -313,6 +438,39 @@ def message_resend(*, message_id: int, now: dt.datetime | None = None) -> Outbou
             detail=f"Resent {message.get_kind_display().lower()} to {message.recipient}",
         )
     return message
+
+
+@dataclass(frozen=True)
+class BulkResend:
+    """What :func:`messages_resend_failed` did: ids queued again, and what it left alone."""
+
+    queued: list[int]
+    too_late: int  # failed messages no longer worth sending
+    refused: int  # erased patients, or resent by someone else meanwhile
+
+
+def messages_resend_failed(*, now: dt.datetime | None = None) -> BulkResend:
+    """Queue again every failed message that is still worth sending.
+
+    Each goes through :func:`message_resend` (its own transaction and audit entry, the
+    patient's current address), so a bulk resend holds exactly the rules of a single one; a
+    message no longer useful is left failed. The caller hands ``queued`` to the workers.
+    """
+    now = now or timezone.now()
+    failed = OutboundMessage.objects.filter(status=MessageStatus.FAILED)
+    worth_sending = Q(useful_until__isnull=True) | Q(useful_until__gt=now)
+    ids = list(failed.filter(worth_sending).order_by("due_at", "id").values_list("pk", flat=True))
+    queued: list[int] = []
+    refused = 0
+    for message_id in ids:
+        try:
+            message_resend(message_id=message_id, now=now)
+        except MessageNotResendable:
+            refused += 1
+        else:
+            queued.append(message_id)
+    too_late = failed.filter(useful_until__lte=now).count()
+    return BulkResend(queued=queued, too_late=too_late, refused=refused)
 
 
 def messages_skip_pending(

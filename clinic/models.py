@@ -215,6 +215,9 @@ class MessageStatus(models.TextChoices):
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
     SKIPPED = "skipped", "Skipped"
+    # Not sent while it was worth sending (the mail server was down until the appointment
+    # started, say); never sent afterwards.
+    EXPIRED = "expired", "Expired"
 
 
 class MessageKind(models.TextChoices):
@@ -258,6 +261,9 @@ class OutboundMessage(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     due_at = models.DateTimeField()
+    # Retried until then, never sent after (clinic.messaging.message_useful_until, set when
+    # the message is recorded, from its kind and what it is about).
+    useful_until = models.DateTimeField(null=True, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -271,6 +277,22 @@ class OutboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.recipient} ({self.status})"
+
+
+class MailServerState(models.Model):
+    """One row: how the SMTP server answered lately, for the health page and the outbox.
+
+    ``consecutive_failures`` counts temporary failures (refused, timed out, 4xx) since the
+    server last accepted a message; a recipient refused for good is not the server's fault.
+    """
+
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    failing_since = models.DateTimeField(null=True, blank=True)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    last_accepted_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Mail server: {self.consecutive_failures} failure(s) in a row"
 
 
 class AuditAction(models.TextChoices):

@@ -341,11 +341,17 @@ def possible_duplicates(
 
 
 # Messages that left (or were refused) show on the patient's timeline; pending ones do not.
-TIMELINE_MESSAGE_STATUSES = (MessageStatus.SENT, MessageStatus.FAILED, MessageStatus.SKIPPED)
+TIMELINE_MESSAGE_STATUSES = (
+    MessageStatus.SENT,
+    MessageStatus.FAILED,
+    MessageStatus.SKIPPED,
+    MessageStatus.EXPIRED,
+)
 MESSAGE_TONES = {
     MessageStatus.SENT: "secondary",
     MessageStatus.FAILED: "danger",
     MessageStatus.SKIPPED: "secondary",
+    MessageStatus.EXPIRED: "danger",
 }
 
 
@@ -363,6 +369,9 @@ def message_timeline_entries(patient: Patient) -> list[TimelineEntry]:
         elif message.status == MessageStatus.FAILED:
             title = f"{kind} email could not be sent"
             detail = f"“{message.subject}” to {message.recipient}"
+        elif message.status == MessageStatus.EXPIRED:
+            title = f"{kind} email not sent in time"
+            detail = f"“{message.subject}”: the mail server could not take it while it mattered"
         else:
             title = f"{kind} email not sent"
             detail = message.skip_reason

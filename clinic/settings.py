@@ -265,8 +265,10 @@ REMINDER_SKIP_LATER_WHEN_CONFIRMED = env.bool("REMINDER_SKIP_LATER_WHEN_CONFIRME
 BOOKING_NOTICE_GRACE_SECONDS = env.int("BOOKING_NOTICE_GRACE_SECONDS", 180, minimum=0)
 # Follow-up and maintenance emails go out from this clinic-local hour of their day.
 FOLLOWUP_SEND_HOUR = env.int("FOLLOWUP_SEND_HOUR", 9, minimum=0, maximum=23)
-MESSAGE_MAX_ATTEMPTS = env.int("MESSAGE_MAX_ATTEMPTS", 5, minimum=1, maximum=20)
+# A message that cannot go is retried (1, 2, 4 ... minutes, at most MESSAGE_RETRY_MAX_SECONDS
+# apart) for as long as it is worth sending (clinic.messaging.USEFUL_FOR), then expires.
 MESSAGE_RETRY_BASE_SECONDS = env.int("MESSAGE_RETRY_BASE_SECONDS", 60, minimum=1)
+MESSAGE_RETRY_MAX_SECONDS = env.int("MESSAGE_RETRY_MAX_SECONDS", 600, minimum=1)
 MESSAGE_LEASE_SECONDS = env.int("MESSAGE_LEASE_SECONDS", 300, minimum=10)
 # A lease covers one message's SMTP exchange (connect, TLS, login, MAIL, RCPT, DATA: about a
 # dozen replies, each awaited at most EMAIL_TIMEOUT). A shorter lease could run out while its

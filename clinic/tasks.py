@@ -55,8 +55,11 @@ def kick_sends(message_ids: Sequence[int]) -> None:
 
 @shared_task(acks_late=True, ignore_result=True)
 def dispatch_due_messages() -> int:
-    """Hand every due message (and every one stuck past its lease) to the workers."""
-    message_ids = messaging.due_message_ids(now=timezone.now())
+    """Expire what is no longer worth sending, then hand every due message (and every one
+    stuck past its lease) to the workers."""
+    now = timezone.now()
+    messaging.messages_expire(now=now)
+    message_ids = messaging.due_message_ids(now=now)
     queue_sends(message_ids)
     return len(message_ids)
 

@@ -15,7 +15,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from clinic import audit, clock, health, selectors, services, timeline
+from clinic import audit, clock, health, selectors, selectors_outbox, services, timeline
 from clinic.forms import PatientForm, PatientSearchForm
 from clinic.models import Patient
 from clinic.roles import Role, can_handle_privacy_requests, can_see_clinical, role_required
@@ -23,7 +23,8 @@ from clinic.roles import Role, can_handle_privacy_requests, can_see_clinical, ro
 
 @role_required()
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "clinic/home.html")
+    email_delivery = selectors_outbox.email_delivery(now=clock.now())
+    return render(request, "clinic/home.html", {"email_delivery": email_delivery})
 
 
 class SignOutView(LogoutView):
@@ -264,11 +265,14 @@ def healthz(request: HttpRequest) -> JsonResponse:
     database_ok, database_detail = health.database_status()
     broker_ok, broker_detail = health.broker_status()
     healthy = database_ok and broker_ok
+    # An email outage is shown, not a 503: the pages still work, restarting the web fixes nothing.
+    email = health.email_status() if database_ok else {"ok": False}
     return JsonResponse(
         {
-            "status": "ok" if healthy else "error",
+            "status": ("ok" if email["ok"] else "degraded") if healthy else "error",
             "database": {"ok": database_ok, "detail": database_detail},
             "broker": {"ok": broker_ok, "detail": broker_detail},
+            "email": email,
         },
         status=200 if healthy else 503,
     )

@@ -7,9 +7,9 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from clinic import messaging, selectors_outbox
+from clinic import clock, messaging, selectors_outbox
 from clinic.forms_outbox import OutboxFilterForm
 from clinic.models import MessageKind, MessageStatus, OutboundMessage
 from clinic.roles import can_see_clinical, role_required
@@ -40,6 +40,7 @@ def outbox_list(request: HttpRequest) -> HttpResponse:
             "query": query.urlencode(),
             "statuses": MessageStatus,
             "here": request.get_full_path(),
+            "email_delivery": selectors_outbox.email_delivery(now=clock.now()),
         },
     )
 
@@ -84,3 +85,27 @@ def outbox_resend(request: HttpRequest, pk: int) -> HttpResponse:
     ):
         back = ""
     return redirect(back or "clinic:outbox_list")
+
+
+@role_required()
+@require_http_methods(["GET", "POST"])
+def outbox_resend_failed(request: HttpRequest) -> HttpResponse:
+    """Resend every failed email still worth sending: GET asks, POST does it."""
+    if request.method == "POST":
+        result = messaging.messages_resend_failed()
+        kick_sends(result.queued)
+        queued = len(result.queued)
+        messages.success(request, f"{queued} email{'' if queued == 1 else 's'} queued again.")
+        left = result.too_late + result.refused
+        if left:
+            messages.info(
+                request,
+                f"{left} failed email{' was' if left == 1 else 's were'} left alone: no longer "
+                f"worth sending, or the patient's record was erased.",
+            )
+        return redirect("clinic:outbox_list")
+    return render(
+        request,
+        "clinic/outbox_confirm_resend_failed.html",
+        {"failed": selectors_outbox.failed_messages(now=clock.now())},
+    )

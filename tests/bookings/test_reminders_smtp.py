@@ -60,21 +60,31 @@ def test_a_reminder_refused_with_451_is_retried_and_arrives_once(
     assert reminder.sent_at == DUE + dt.timedelta(seconds=60)
 
 
-def test_a_message_that_keeps_failing_ends_failed_for_staff_to_see(
+def test_a_reminder_the_server_keeps_refusing_is_retried_until_its_appointment_then_expires(
     sink, settings, practitioner, patient
 ):
-    settings.MESSAGE_MAX_ATTEMPTS = 3
     settings.MESSAGE_RETRY_BASE_SECONDS = 60
+    settings.MESSAGE_RETRY_MAX_SECONDS = 600
     open_clinic(practitioner)
-    book(patient, practitioner, local(2026, 6, 10, 10), when=local(2026, 6, 1, 12))
+    starts_at = local(2026, 6, 10, 10)
+    book(patient, practitioner, starts_at, when=local(2026, 6, 1, 12))
     sweep(local(2026, 6, 1, 12, 3))
-    sink.refuse_next(10)
+    sink.refuse_next(10_000)
 
-    for seconds in (0, 60, 180, 420, 900):
-        sweep(DUE + dt.timedelta(seconds=seconds))
+    for minutes in (0, 1, 3, 7, 15, 25, 35):
+        sweep(DUE + dt.timedelta(minutes=minutes))
+    [two_days_before] = ledger(kind=MessageKind.APPOINTMENT_REMINDER)
+    # Still retried after seven refusals (and a 35-minute outage), ten minutes apart at most.
+    assert two_days_before.status == MessageStatus.PENDING
+    assert two_days_before.attempts == 7
+    assert two_days_before.due_at == DUE + dt.timedelta(minutes=45)
 
-    [reminder] = ledger(kind=MessageKind.APPOINTMENT_REMINDER)
-    assert reminder.status == MessageStatus.FAILED
-    assert reminder.attempts == 3
-    assert "451" in reminder.last_error
+    for moment in (starts_at - dt.timedelta(hours=2), starts_at - dt.timedelta(minutes=5)):
+        sweep(moment)
+    sweep(starts_at + dt.timedelta(minutes=1))
+
+    recorded = ledger(kind=MessageKind.APPOINTMENT_REMINDER)
+    assert len(recorded) == 2
+    assert {reminder.status for reminder in recorded} == {MessageStatus.EXPIRED}
+    assert all("451" in reminder.last_error for reminder in recorded)
     assert reminders(sink, patient.email) == []

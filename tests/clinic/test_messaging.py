@@ -119,21 +119,24 @@ def test_a_message_stuck_in_sending_past_its_lease_is_claimed_again(patient, set
 
 @pytest.mark.parametrize(
     ("attempts", "expected"),
-    [(1, 60), (2, 120), (3, 240), (4, 480), (7, 3600), (30, 3600)],
+    [(1, 60), (2, 120), (3, 240), (4, 480), (5, 600), (7, 600), (30, 600)],
 )
-def test_retries_back_off_exponentially_up_to_an_hour(attempts, expected):
-    delay = messaging.retry_delay(attempts=attempts, base_seconds=60)
+def test_retries_back_off_exponentially_up_to_the_cap(attempts, expected):
+    delay = messaging.retry_delay(attempts=attempts, base_seconds=60, max_seconds=600)
     assert delay == dt.timedelta(seconds=expected)
 
 
-def test_an_smtp_server_that_is_down_means_retry_later_then_failed(patient, settings):
-    settings.MESSAGE_MAX_ATTEMPTS = 3
+def test_an_smtp_server_that_is_down_means_retry_until_the_message_is_no_longer_useful(
+    patient, settings
+):
     settings.MESSAGE_RETRY_BASE_SECONDS = 60
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
     settings.EMAIL_PORT = free_port()  # nothing listens there
     settings.EMAIL_TIMEOUT = 2
     message, _ = record(patient)
+    # Worth sending for five minutes (its appointment starts then, say).
+    OutboundMessage.objects.filter(pk=message.pk).update(useful_until=NOW + dt.timedelta(minutes=5))
 
     moments = [NOW, NOW + dt.timedelta(seconds=60), NOW + dt.timedelta(seconds=180)]
     outcomes = []
@@ -149,9 +152,9 @@ def test_an_smtp_server_that_is_down_means_retry_later_then_failed(patient, sett
         ("next try", dt.timedelta(seconds=60)),
         "retry",
         ("next try", dt.timedelta(seconds=120)),
-        MessageStatus.FAILED,
+        MessageStatus.EXPIRED,  # the next try (minute 7) would come after minute 5
     ]
-    assert message.status == MessageStatus.FAILED
+    assert message.status == MessageStatus.EXPIRED
     assert message.attempts == 3
     assert "ConnectionRefusedError" in message.last_error
 
@@ -196,15 +199,34 @@ def test_the_resend_service_itself_audits_who_resent_what_whatever_page_asked(pa
     message, _ = record(patient)
     OutboundMessage.objects.filter(pk=message.pk).update(status=MessageStatus.FAILED)
 
-    messaging.message_resend(message_id=message.pk)
+    with time_machine.travel(NOW, tick=False):
+        messaging.message_resend(message_id=message.pk)
 
     entry = AuditEntry.objects.get(object_type="clinic.outboundmessage")
     assert entry.patient_id == patient.pk
     assert entry.detail.startswith("Resent ")
 
 
+def test_a_failed_message_no_longer_worth_sending_is_not_resent(patient):
+    message, _ = record(patient)
+    OutboundMessage.objects.filter(pk=message.pk).update(
+        status=MessageStatus.FAILED, useful_until=NOW + dt.timedelta(hours=2)
+    )
+
+    with (
+        time_machine.travel(NOW + dt.timedelta(hours=2), tick=False),
+        pytest.raises(messaging.MessageNotResendable, match="too late to send this"),
+    ):
+        messaging.message_resend(message_id=message.pk)
+
+    message.refresh_from_db()
+    assert message.status == MessageStatus.FAILED
+    assert not AuditEntry.objects.filter(object_type="clinic.outboundmessage").exists()
+
+
 @pytest.mark.parametrize(
-    "status", [MessageStatus.SENT, MessageStatus.PENDING, MessageStatus.SKIPPED]
+    "status",
+    [MessageStatus.SENT, MessageStatus.PENDING, MessageStatus.SKIPPED, MessageStatus.EXPIRED],
 )
 def test_only_a_failed_message_can_be_resent(patient, status):
     message, _ = record(patient)
