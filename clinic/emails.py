@@ -269,6 +269,47 @@ def maintenance_reminder(
 # -- sending --------------------------------------------------------------------------------
 
 
+def staff_sign_in_paused(
+    *,
+    given_name: str,
+    username: str,
+    ip_address: str,
+    failures: int,
+    cooloff_minutes: int,
+    reset_url: str,
+) -> RenderedEmail:
+    return _render(
+        "staff_sign_in_paused",
+        {
+            "given_name": given_name,
+            "username": username,
+            "ip_address": ip_address,
+            "failures": failures,
+            "cooloff_minutes": cooloff_minutes,
+            "reset_url": reset_url,
+        },
+    )
+
+
+def send_to_staff(*, to: str, email: RenderedEmail) -> None:
+    """Send a notice to a member of staff now; SMTP errors are raised to the caller.
+
+    Staff notices are not patient messages: they are not recorded in the outbound ledger
+    (``clinic.messaging``, which belongs to patients and their appointments) and are not
+    retried; the caller says when one is sent, so it goes once.
+    """
+    message = EmailMultiAlternatives(
+        subject=email.subject,
+        body=email.text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[to],
+        headers=email.headers,
+        connection=get_connection(fail_silently=False),
+    )
+    message.attach_alternative(email.html, "text/html")
+    message.send(fail_silently=False)
+
+
 def message_id_for(idempotency_key: str) -> str:
     """A Message-ID that is the same on every attempt, so a mail program can drop a repeat."""
     digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]

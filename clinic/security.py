@@ -6,13 +6,16 @@
   timed out is told so on the sign-in page.
 - ``TwoFactorMiddleware``: a user with a TOTP device must enter a code after the password;
   with ``OTP_REQUIRED_FOR_CLINICAL`` practitioners and managers must enrol first.
-- ``LoginThrottleBackend``: django-axes, per username and per address, with a cool-off.
+- ``LoginThrottleBackend``: django-axes per username *and* address, with a cool-off, so
+  guesses from one address never lock the owner out elsewhere; an address that fails for
+  many usernames is paused for longer; the user is emailed once per lockout.
 - Signal receivers: every sign-in, sign-out, failure and lockout is logged and audited;
   deactivating a user deletes their sessions.
 """
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 import time
@@ -20,10 +23,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 from axes.backends import AxesStandaloneBackend
+from axes.exceptions import AxesBackendPermissionDenied
+from axes.helpers import get_failure_limit
+from axes.models import AccessFailureLog
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, logout
 from django.contrib.sessions.models import Session
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -32,7 +39,7 @@ from django.utils import timezone
 from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from clinic import audit
+from clinic import audit, emails
 from clinic.models import AuditAction
 from clinic.roles import CLINICAL_ROLES, has_role
 
@@ -46,22 +53,45 @@ TWO_FACTOR_URL_NAMES = frozenset({"otp_verify", "otp_enrol", "logout"})
 LAST_ACTIVE_COOKIE = "clinic_last_active"
 
 
-def client_ip_address(request: HttpRequest) -> str:
-    """The client's address, trusting X-Forwarded-For only as far as our own proxies.
+@functools.cache
+def _trusted_proxy_networks(entries: tuple[str, ...]) -> tuple[Any, ...]:
+    try:
+        return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {error}") from error
 
-    The hops are the X-Forwarded-For entries followed by REMOTE_ADDR; each of the
-    ``TRUSTED_PROXY_COUNT`` proxies appended the one before it, so the client is that many
-    hops from the right. Anything a client wrote further left is ignored.
+
+def is_trusted_proxy(address: str) -> bool:
+    """Whether ``address`` is one of ``TRUSTED_PROXIES`` (addresses or networks)."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    networks = _trusted_proxy_networks(tuple(settings.TRUSTED_PROXIES))
+    return any(parsed in network for network in networks)
+
+
+def client_ip_address(request: HttpRequest) -> str:
+    """The client's address, trusting X-Forwarded-For only from our own proxies.
+
+    The hops are the X-Forwarded-For entries followed by REMOTE_ADDR. Walking from the
+    right, a hop is passed over only while it is one of ``TRUSTED_PROXIES`` (at most
+    ``TRUSTED_PROXY_COUNT`` of them): each proxy appended the address it saw, so a client
+    that reaches the app directly, not through a proxy, cannot pick its own address, and
+    anything a client wrote further left is ignored.
     """
     remote = request.META.get("REMOTE_ADDR", "")
-    proxies = settings.TRUSTED_PROXY_COUNT
-    if not proxies:
+    if not settings.TRUSTED_PROXY_COUNT:
         return remote
     forwarded = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-    hops = [hop for hop in forwarded if hop] + [remote]
-    candidate = hops[max(0, len(hops) - 1 - proxies)]
+    hops = [hop for hop in forwarded if hop]
+    client = remote
+    for _ in range(settings.TRUSTED_PROXY_COUNT):
+        if not hops or not is_trusted_proxy(client):
+            break
+        client = hops.pop()
     try:
-        return str(ipaddress.ip_address(candidate))
+        return str(ipaddress.ip_address(client))
     except ValueError:
         return remote
 
@@ -177,8 +207,28 @@ class TwoFactorMiddleware:
         return HttpResponseRedirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
 
 
+def address_is_paused(ip_address: str) -> bool:
+    """Whether one address failed for ``LOGIN_ADDRESS_USERNAME_LIMIT`` different usernames
+    within ``LOGIN_ADDRESS_COOLOFF``: password spraying, paused for every username.
+
+    Counted from axes' failure log, which outlives the per-username cool-off.
+    """
+    since = timezone.now() - settings.LOGIN_ADDRESS_COOLOFF
+    usernames = (
+        AccessFailureLog.objects.filter(ip_address=ip_address, attempt_time__gte=since)
+        .values("username")
+        .distinct()
+        .count()
+    )
+    return usernames >= settings.LOGIN_ADDRESS_USERNAME_LIMIT
+
+
 class LoginThrottleBackend(AxesStandaloneBackend):
-    """django-axes for every sign-in through a web request.
+    """django-axes for every sign-in through a web request, plus the per-address pause.
+
+    Axes locks a username only at the address that failed (``AXES_LOCKOUT_PARAMETERS``), so
+    nobody can lock a colleague out by typing wrong passwords elsewhere; an address that
+    sprays many usernames is paused for all of them, for longer.
 
     A call without a request (the test client's ``login``, a shell) is not an attack
     surface; axes would refuse it outright, so it is passed on to the next backend.
@@ -187,6 +237,11 @@ class LoginThrottleBackend(AxesStandaloneBackend):
     def authenticate(self, request: HttpRequest | None, *args: Any, **kwargs: Any) -> Any:
         if request is None:
             return None
+        if address_is_paused(client_ip_address(request)):
+            # Read by AxesMiddleware, which then answers with lockout_response.
+            request.axes_locked_out = True  # type: ignore[attr-defined]
+            request.clinic_pause = settings.LOGIN_ADDRESS_COOLOFF  # type: ignore[attr-defined]
+            raise AxesBackendPermissionDenied("address paused after failures for many usernames")
         return super().authenticate(request, *args, **kwargs)
 
 
@@ -194,7 +249,8 @@ def lockout_response(
     request: HttpRequest, original_response: HttpResponse | None = None, credentials: Any = None
 ) -> HttpResponse:
     """django-axes' answer to a locked-out sign-in: the sign-in page's look, status 429."""
-    minutes = max(1, int(settings.AXES_COOLOFF_TIME.total_seconds() // 60))
+    pause = getattr(request, "clinic_pause", settings.AXES_COOLOFF_TIME)
+    minutes = max(1, int(pause.total_seconds() // 60))
     return render(request, "registration/lockout.html", {"cooloff_minutes": minutes}, status=429)
 
 
@@ -331,12 +387,37 @@ def on_locked_out(
     logger.warning("sign-in locked out: username %r from %s", username, ip_address)
     if request is None:
         return
+    # Axes signals every refused attempt while locked; the lockout itself is the failure
+    # that reaches the limit, and only that one is audited and emailed.
+    failures = getattr(request, "axes_failures_since_start", None)
+    if failures != get_failure_limit(request, getattr(request, "axes_credentials", None)):
+        return
     with audit.request_context(request):
         audit.record(
             action=AuditAction.LOCKOUT,
             object_type="auth.user",
             detail=f"Locked out: username {username[:100]} from {ip_address}",
         )
+    email_lockout_to_user(username=username, ip_address=ip_address, failures=failures)
+
+
+def email_lockout_to_user(*, username: str, ip_address: str, failures: int) -> None:
+    """Tell the owner of ``username`` (if any, active, with an address) about a lockout."""
+    user = get_user_model().objects.filter(username=username, is_active=True).first()
+    if user is None or not user.email:
+        return
+    email = emails.staff_sign_in_paused(
+        given_name=user.first_name or user.get_username(),
+        username=user.get_username(),
+        ip_address=ip_address,
+        failures=failures,
+        cooloff_minutes=max(1, int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)),
+        reset_url=settings.CLINIC_BASE_URL.rstrip("/") + reverse("password_reset"),
+    )
+    try:
+        emails.send_to_staff(to=user.email, email=email)
+    except Exception:  # any mail failure: the lockout stands, the notice is logged as lost
+        logger.exception("could not email user %s about a sign-in lockout", user.pk)
 
 
 def connect_signals() -> None:

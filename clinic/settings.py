@@ -299,6 +299,9 @@ if not DEBUG and not TESTING:
 SESSION_ABSOLUTE_HOURS = env.int("SESSION_ABSOLUTE_HOURS", 12, minimum=1)
 # Reverse proxies in front of the app that append to X-Forwarded-For (0: trust no header).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=5)
+# Their addresses or networks: X-Forwarded-For is read only from a request whose direct peer
+# is one of them, so a client that reaches the app directly cannot pick its own address.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", ["127.0.0.1", "::1"])
 AUTHENTICATION_BACKENDS = [
     "clinic.security.LoginThrottleBackend",
     # Django's ModelBackend, loading the user's roles in the same query as the user.
@@ -306,9 +309,13 @@ AUTHENTICATION_BACKENDS = [
 ]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", 15, minimum=1))
-# Independently per username (many addresses guessing one account) and per address
-# (one address trying many accounts); the cool-off makes neither a permanent lock.
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Per username at one address: guesses from one address never lock the owner out at another.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# An address failing for this many usernames is paused for all of them, this long
+# (clinic.security.address_is_paused, counted from axes' failure log).
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+LOGIN_ADDRESS_USERNAME_LIMIT = env.int("LOGIN_ADDRESS_USERNAME_LIMIT", 5, minimum=2)
+LOGIN_ADDRESS_COOLOFF = timedelta(minutes=env.int("LOGIN_ADDRESS_COOLOFF_MINUTES", 60, minimum=1))
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "clinic.security.lockout_response"
 AXES_VERBOSE = True

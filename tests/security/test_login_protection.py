@@ -1,4 +1,5 @@
-"""Brute force: per username and per address, a cool-off, correct behind a proxy, audited."""
+"""Brute force: per username at an address, longer per spraying address, a cool-off, an
+email to the user, correct behind a proxy, audited."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.conf import settings
+from django.core import mail
 from django.test import Client, override_settings
 from django.utils import timezone
 
@@ -51,13 +53,40 @@ def test_the_pause_lifts_after_the_cool_off(client: Client, receptionist: Any):
     assert response.status_code == 302
 
 
-def test_one_username_is_locked_whatever_address_the_guesses_come_from(receptionist: Any):
+def test_five_wrong_passwords_from_one_address_do_not_stop_the_user_signing_in_elsewhere(
+    receptionist: Any,
+):
+    attacker = Client(REMOTE_ADDR="198.51.100.1")
+    for _ in range(5):
+        _attempt(attacker, "rosa")
+
+    assert _attempt(attacker, "rosa", TEST_PASSWORD).status_code == 429
+    assert _attempt(Client(REMOTE_ADDR="198.51.100.2"), "rosa", TEST_PASSWORD).status_code == 302
+
+
+def test_guesses_spread_over_addresses_lock_none_of_them_out_of_the_right_password(
+    receptionist: Any,
+):
     for octet in range(1, 6):
         _attempt(Client(REMOTE_ADDR=f"198.51.100.{octet}"), "rosa")
 
     response = _attempt(Client(REMOTE_ADDR="198.51.100.99"), "rosa", TEST_PASSWORD)
 
-    assert response.status_code == 429
+    assert response.status_code == 302
+
+
+def test_a_lockout_emails_the_user_once(receptionist: Any):
+    attacker = Client(REMOTE_ADDR="198.51.100.1")
+    for _ in range(8):
+        _attempt(attacker, "rosa")
+
+    assert len(mail.outbox) == 1
+    notice = mail.outbox[0]
+    assert notice.to == ["rosa@staff.example"]
+    assert "paused" in notice.subject
+    assert "198.51.100.1" in notice.body
+    assert "/accounts/password/reset/" in notice.body
+    assert AuditEntry.objects.filter(action=AuditAction.LOCKOUT).count() == 1
 
 
 def test_one_address_is_locked_whatever_usernames_it_tries(receptionist: Any):
@@ -67,6 +96,23 @@ def test_one_address_is_locked_whatever_usernames_it_tries(receptionist: Any):
 
     assert _attempt(attacker, "rosa", TEST_PASSWORD).status_code == 429
     assert _attempt(Client(REMOTE_ADDR="203.0.113.8"), "rosa", TEST_PASSWORD).status_code == 302
+
+
+def test_an_address_that_sprays_usernames_stays_paused_longer_than_one_username(
+    receptionist: Any,
+):
+    attacker = Client(REMOTE_ADDR="203.0.113.7")
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        for name in ["a-user", "b-user", "c-user", "d-user", "e-user"]:
+            _attempt(attacker, name)
+        clock.shift(dt.timedelta(minutes=16))
+        paused = _attempt(attacker, "rosa", TEST_PASSWORD)
+        clock.shift(dt.timedelta(minutes=61))
+        later = _attempt(attacker, "rosa", TEST_PASSWORD)
+
+    assert paused.status_code == 429
+    assert "60 minutes" in paused.content.decode()
+    assert later.status_code == 302
 
 
 def test_without_a_trusted_proxy_a_forged_forwarded_header_is_ignored(receptionist: Any):
@@ -81,7 +127,7 @@ def test_without_a_trusted_proxy_a_forged_forwarded_header_is_ignored(receptioni
     assert response.status_code == 429
 
 
-@override_settings(TRUSTED_PROXY_COUNT=1)
+@override_settings(TRUSTED_PROXY_COUNT=1, TRUSTED_PROXIES=["10.0.0.0/24"])
 def test_behind_a_trusted_proxy_each_client_address_counts_separately(receptionist: Any):
     proxy = "10.0.0.2"
     for octet in range(1, 6):
@@ -97,7 +143,7 @@ def test_behind_a_trusted_proxy_each_client_address_counts_separately(receptioni
     assert entry.ip_address == "198.51.100.77"
 
 
-@override_settings(TRUSTED_PROXY_COUNT=1)
+@override_settings(TRUSTED_PROXY_COUNT=1, TRUSTED_PROXIES=["10.0.0.0/24"])
 def test_behind_a_proxy_a_client_cannot_forge_its_address(receptionist: Any):
     # The client sends its own X-Forwarded-For; the proxy appends the real address.
     for forged in ["1.1.1.1", "2.2.2.2", "3.3.3.3", "4.4.4.4", "5.5.5.5"]:
@@ -108,6 +154,22 @@ def test_behind_a_proxy_a_client_cannot_forge_its_address(receptionist: Any):
 
     again = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="9.9.9.9, 203.0.113.9")
     assert _attempt(again, "rosa", TEST_PASSWORD).status_code == 429
+
+
+@override_settings(TRUSTED_PROXY_COUNT=1, TRUSTED_PROXIES=["10.0.0.2"])
+def test_behind_a_proxy_a_client_reaching_the_app_directly_cannot_pick_its_address(
+    receptionist: Any,
+):
+    for octet in range(1, 6):
+        _attempt(
+            Client(REMOTE_ADDR="203.0.113.60", HTTP_X_FORWARDED_FOR=f"198.51.100.{octet}"),
+            f"user{octet}",
+        )
+
+    again = Client(REMOTE_ADDR="203.0.113.60", HTTP_X_FORWARDED_FOR="198.51.100.200")
+    assert _attempt(again, "rosa", TEST_PASSWORD).status_code == 429
+    entry = AuditEntry.objects.filter(action=AuditAction.LOGIN_FAILED).latest("seq")
+    assert entry.ip_address == "203.0.113.60"
 
 
 def test_every_failure_and_lockout_is_logged_and_audited(
