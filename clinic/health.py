@@ -18,13 +18,19 @@ logger = logging.getLogger(__name__)
 BROKER_DOWN = "the message queue is not working; emails wait in the database until it is back"
 
 
+# What /healthz says about a broken database: the part, never the driver's text (host, port).
+DATABASE_DOWN = "the database is not answering"
+
+
 def database_status() -> tuple[bool, str]:
+    """Whether the database answers; the driver's error goes to the log, not to the answer."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
-    except Exception as error:  # any driver error means "down"; the message says which
-        return False, f"{type(error).__name__}: {error}"
+    except Exception as error:  # any driver error means "down"
+        logger.warning("database check failed: %s: %s", type(error).__name__, error)
+        return False, DATABASE_DOWN
     return True, "ok"
 
 

@@ -101,6 +101,8 @@ MIDDLEWARE = [
     # DEBUG's technical pages (URL map, tracebacks) only for requests from this machine; inside
     # the others, so its 404 page has the user and messages a normal one has.
     "clinic.debug_pages.LocalDebugPagesMiddleware",
+    # A database that is down or locked answers 503 "try again", not 500 (clinic/db_faults.py).
+    "clinic.db_faults.DatabaseUnavailableMiddleware",
     # Brute-force protection; last, as django-axes asks.
     "axes.middleware.AxesMiddleware",
 ]

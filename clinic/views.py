@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sys
 from typing import Any
 from urllib.parse import urlencode
 
@@ -15,7 +16,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from clinic import audit, clock, health, selectors, selectors_outbox, services, timeline
+from clinic import audit, clock, db_faults, health, selectors, selectors_outbox, services, timeline
 from clinic.forms import PatientForm, PatientSearchForm
 from clinic.models import Patient
 from clinic.roles import Role, can_handle_privacy_requests, can_see_clinical, role_required
@@ -296,5 +297,10 @@ def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def error_500(request: HttpRequest) -> HttpResponse:
+    # Reached for errors outside views too (loading the session or the user).
+    error = sys.exc_info()[1]
+    if db_faults.database_unavailable(error):
+        db_faults.log_unavailable(request, error)
+        return db_faults.unavailable_response(request)
     # No context processors: the database may be what failed.
     return render(request, "500.html", status=500, using=None)
