@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 SIZE ?= full
 
-.PHONY: run test lint bench install system-packages clean
+.PHONY: run test lint bench backup install system-packages clean
 
 install:
 	@scripts/bootstrap.sh
@@ -18,6 +18,10 @@ test: install
 
 lint: install
 	@.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+# One backup now (database + stored files) into BACKUP_DIR, keeping BACKUP_KEEP.
+backup: install
+	@scripts/backup.sh
 
 bench: install
 	@scripts/bench.sh $(SIZE)

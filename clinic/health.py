@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 import os
 from typing import Any
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
 from clinic import selectors_outbox
 from clinic.celery import app as celery_app
+from clinic.models import SchedulerHeartbeat
 
 logger = logging.getLogger(__name__)
 
@@ -77,3 +80,22 @@ def email_status() -> dict[str, Any]:
         "oldest_waiting_minutes": delivery.oldest_waiting_minutes,
         "failed_messages": delivery.failed,
     }
+
+
+# The beat job whose runs /healthz watches: the dispatch of due messages, every minute.
+SWEEP_HEARTBEAT = "message-sweep"
+
+
+def record_sweep(*, now: datetime) -> None:
+    """Note that a sweep ran; one row overwritten, cheap enough for every minute."""
+    SchedulerHeartbeat.objects.update_or_create(name=SWEEP_HEARTBEAT, defaults={"ran_at": now})
+
+
+def beat_status(*, now: datetime) -> bool:
+    """Whether a sweep ran in the last BEAT_STALE_MINUTES (never having run counts as stalled)."""
+    last = (
+        SchedulerHeartbeat.objects.filter(name=SWEEP_HEARTBEAT)
+        .values_list("ran_at", flat=True)
+        .first()
+    )
+    return last is not None and now - last <= timedelta(minutes=settings.BEAT_STALE_MINUTES)

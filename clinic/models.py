@@ -411,3 +411,17 @@ class AuditChainLock(models.Model):
 
     def __str__(self) -> str:
         return "audit chain lock"
+
+
+class SchedulerHeartbeat(models.Model):
+    """When a beat-driven job last ran (one row per job, overwritten each run).
+
+    ``/healthz`` and the staff home compare it with BEAT_STALE_MINUTES: no sweep for that
+    long means Celery beat (or every worker) has stopped and no email goes out.
+    """
+
+    name = models.CharField(max_length=50, primary_key=True)
+    ran_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} last ran at {self.ran_at:%Y-%m-%d %H:%M}"

@@ -77,6 +77,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every log line of the request, and its answer, carry one X-Request-ID.
+    "clinic.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     # Cache-Control: no-store on every page a view renders (they may show patient data).
@@ -232,6 +234,12 @@ MESSAGE_SWEEP_SECONDS = env.int("MESSAGE_SWEEP_SECONDS", 60, minimum=1)
 # ones a cut could remove unseen.
 AUDIT_ANCHOR_DIR = Path(env.str("AUDIT_ANCHOR_DIR", str(VAR_DIR / "audit-anchors")))
 AUDIT_ANCHOR_SECONDS = env.int("AUDIT_ANCHOR_SECONDS", 600, minimum=10)
+# Backups (clinic/backups.py): `make backup`, and beat every BACKUP_INTERVAL_HOURS (0: off).
+BACKUP_DIR = Path(env.str("BACKUP_DIR", str(VAR_DIR / "backups")))
+BACKUP_KEEP = env.int("BACKUP_KEEP", 14, minimum=1)
+BACKUP_INTERVAL_HOURS = env.int("BACKUP_INTERVAL_HOURS", 24, minimum=0)
+# /healthz and the staff home warn when beat has not run a sweep for this many minutes.
+BEAT_STALE_MINUTES = env.int("BEAT_STALE_MINUTES", 10, minimum=1)
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "patient-message-sweeps": {
         "task": "bookings.tasks.sweep_patient_messages",
@@ -257,6 +265,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "options": {"expires": max(AUDIT_ANCHOR_SECONDS - 5, 1)},
     },
 }
+if BACKUP_INTERVAL_HOURS:
+    CELERY_BEAT_SCHEDULE["backup-database"] = {
+        "task": "clinic.tasks.backup_database",
+        "schedule": BACKUP_INTERVAL_HOURS * 3600.0,
+        # A backup waiting in the queue for half an interval is dropped; the next one runs.
+        "options": {"expires": BACKUP_INTERVAL_HOURS * 1800},
+    }
 
 # Reminders, notices, follow-ups (bookings/reminders.py) and the ledger (clinic/messaging.py).
 # Offsets are clinic wall-clock hours: the 48-hour reminder of a Monday 10:00 appointment goes
@@ -342,11 +357,25 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# LOG_FORMAT=json: one JSON object per line (for a log collector); both carry the request id.
+LOG_FORMAT = env.str("LOG_FORMAT", "plain").lower()
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json (got {LOG_FORMAT!r}).")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "clinic.observability.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "clinic.observability.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
@@ -354,6 +383,16 @@ LOGGING = {
         "axes.apps": {"level": "WARNING"},
     },
 }
+
+# Error reports (optional): Sentry, with patient data scrubbed (clinic/observability.py).
+SENTRY_DSN = env.str("SENTRY_DSN", "")
+if SENTRY_DSN and not TESTING:
+    from clinic.observability import init_sentry
+
+    init_sentry(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", "development" if DEBUG else "production"),
+    )
 
 # Test runs: the one place tests override settings.
 if TESTING:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from celery import shared_task
 from django.utils import timezone
 
-from clinic import audit, audit_anchors, messaging
+from clinic import audit, audit_anchors, health, messaging
 
 # Messages per task: one SMTP session and one task round trip for each batch. Each message is
 # claimed (and leased) only when its turn in the batch comes, so a slow batch holds no lease.
@@ -58,6 +58,7 @@ def dispatch_due_messages() -> int:
     """Expire what is no longer worth sending, then hand every due message (and every one
     stuck past its lease) to the workers."""
     now = timezone.now()
+    health.record_sweep(now=now)
     messaging.messages_expire(now=now)
     message_ids = messaging.due_message_ids(now=now)
     queue_sends(message_ids)
@@ -76,3 +77,12 @@ def anchor_audit_chain() -> int:
     audit.seal_pending()
     anchor = audit_anchors.record_anchor()
     return anchor.seq if anchor else 0
+
+
+@shared_task(ignore_result=True)
+def backup_database() -> str:
+    """One backup and rotation (``manage.py backup_now``), every BACKUP_INTERVAL_HOURS."""
+    from django.core.management import call_command
+
+    call_command("backup_now")
+    return "done"

@@ -19,13 +19,27 @@ from django.views.decorators.http import require_GET
 from clinic import audit, clock, db_faults, health, selectors, selectors_outbox, services, timeline
 from clinic.forms import PatientForm, PatientSearchForm
 from clinic.models import Patient
-from clinic.roles import Role, can_handle_privacy_requests, can_see_clinical, role_required
+from clinic.roles import (
+    Role,
+    can_handle_privacy_requests,
+    can_see_clinical,
+    has_role,
+    role_required,
+)
 
 
 @role_required()
 def home(request: HttpRequest) -> HttpResponse:
     email_delivery = selectors_outbox.email_delivery(now=clock.now())
-    return render(request, "clinic/home.html", {"email_delivery": email_delivery})
+    # Those who would notice emails not going out see a stalled scheduler on their home page.
+    beat_stalled = has_role(request.user, Role.MANAGER, Role.RECEPTIONIST) and not (
+        health.beat_status(now=clock.now())
+    )
+    return render(
+        request,
+        "clinic/home.html",
+        {"email_delivery": email_delivery, "beat_stalled": beat_stalled},
+    )
 
 
 class SignOutView(LogoutView):
@@ -266,11 +280,14 @@ def healthz(request: HttpRequest) -> JsonResponse:
     database_ok, database_detail = health.database_status()
     broker_ok, broker_detail = health.broker_status()
     healthy = database_ok and broker_ok
-    # An email outage is shown, not a 503: the pages still work, restarting the web fixes nothing.
+    # An email outage or a stalled scheduler is shown, not a 503: the pages still work, and
+    # restarting the web fixes neither.
     email = health.email_status() if database_ok else {"ok": False}
+    beat_ok = database_ok and health.beat_status(now=clock.now())
     return JsonResponse(
         {
-            "status": ("ok" if email["ok"] else "degraded") if healthy else "error",
+            "status": ("ok" if email["ok"] and beat_ok else "degraded") if healthy else "error",
+            "beat": {"ok": beat_ok},
             "database": {"ok": database_ok, "detail": database_detail},
             "broker": {"ok": broker_ok, "detail": broker_detail},
             "email": email,
