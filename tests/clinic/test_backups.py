@@ -7,8 +7,8 @@ committed. The same tests run on SQLite (the online backup API) and PostgreSQL (
 from __future__ import annotations
 
 import json
-from io import StringIO
 from datetime import UTC, datetime, timedelta
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
@@ -76,9 +76,7 @@ def test_rotation_keeps_only_the_newest_backups(clinic_records: Patient, tmp_pat
     assert sorted(tmp_path.iterdir()) == made[2:]
 
 
-def test_backup_now_rotates_to_backup_keep(
-    clinic_records: Patient, tmp_path: Path, settings: Any
-):
+def test_backup_now_rotates_to_backup_keep(clinic_records: Patient, tmp_path: Path, settings: Any):
     settings.BACKUP_DIR = tmp_path
     settings.BACKUP_KEEP = 1
     old = backups.backup_create(backup_dir=tmp_path, now=datetime(2026, 1, 1, tzinfo=UTC))
@@ -118,6 +116,34 @@ def test_a_backup_missing_rows_its_manifest_recorded_fails_the_drill(
     assert not passed
     recorded = manifest["row_counts"]["clinic_patient"]
     assert f"clinic_patient: {recorded - 1} rows, manifest says {recorded}" in output
+
+
+def test_a_backup_of_an_audit_trail_edited_below_the_app_fails_the_drill(
+    clinic_records: Patient, tmp_path: Path
+):
+    first = AuditEntry.objects.filter(seq__isnull=False).order_by("seq").first()
+    with connection.cursor() as cursor:
+        # What someone with database access could do, past the append-only trigger.
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE clinic_auditentry DISABLE TRIGGER USER")
+        else:
+            cursor.execute("SELECT sql FROM sqlite_master WHERE name = 'clinic_audit_append_only'")
+            [trigger_sql] = cursor.fetchone()
+            cursor.execute("DROP TRIGGER clinic_audit_append_only")
+        cursor.execute(
+            "UPDATE clinic_auditentry SET actor_username = %s WHERE id = %s", ["nobody", first.pk]
+        )
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE clinic_auditentry ENABLE TRIGGER USER")
+        else:
+            cursor.execute(trigger_sql)
+    backup = backups.backup_create(backup_dir=tmp_path)
+
+    passed, output = drill_output(backup, tmp_path)
+
+    assert not passed
+    assert "row counts match the manifest" in output
+    assert f"FAIL audit chain broken at seq {first.seq} (id {first.pk})" in output
 
 
 def test_the_beat_task_writes_a_backup(clinic_records: Patient, tmp_path: Path, settings: Any):
