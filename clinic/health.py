@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
