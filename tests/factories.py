@@ -1,10 +1,10 @@
-"""Factories for test data. State with invariants (signed sessions, bookings) is built by
-calling the services, not by these factories."""
+"""Factories for rows with no invariants to keep (users, practitioners, rooms, patients).
+State with invariants (assessments, series, signed sessions, bookings) is built by calling the
+services: see ``tests/builders.py``."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import factory
 from django.contrib.auth import get_user_model
@@ -12,7 +12,6 @@ from django.contrib.auth.models import Group
 
 from clinic.models import Patient, Practitioner, Room
 from clinic.roles import GROUP_NAMES
-from treatments.models import TreatmentType
 
 TEST_PASSWORD = "correct-horse-battery"
 
@@ -80,35 +79,3 @@ class PatientFactory(factory.django.DjangoModelFactory):
         patient.refresh_search_text()
         patient.save()
         return patient
-
-
-def treatment_type(name: str = "Crystal microdermabrasion") -> TreatmentType:
-    """The catalogue rows are installed by a data migration; tests fetch them by name."""
-    return TreatmentType.objects.get(name=name)
-
-
-def assessment_details(**changes: object) -> Any:
-    """A healthy Fitzpatrick II assessment with normal skin, changed as a test needs."""
-    from clinic import clock
-    from treatments.services.assessments import AssessmentDetails
-
-    values: dict[str, object] = {
-        "assessed_on": clock.today(),
-        "fitzpatrick": 2,
-        "skin_type": "normal",
-        "concerns": {"dull_rough": "mild"},
-        "scar_type": "none",
-        "contraindications": frozenset(),
-    }
-    values.update(changes)
-    values["contraindications"] = frozenset(values["contraindications"])  # type: ignore[arg-type]
-    return AssessmentDetails(**values)  # type: ignore[arg-type]
-
-
-def record_assessment(patient: Patient, user: Any, *, sign: bool = True, **changes: object) -> Any:
-    """An assessment recorded through the service, as the user's practitioner."""
-    from treatments.services.assessments import assessment_record
-
-    return assessment_record(
-        patient=patient, user=user, details=assessment_details(**changes), sign=sign
-    )

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from tests.bookings.builders import (
+from tests.builders import (
     MONDAY,
     crystal_with_room,
     local,
-    open_clinic,
+    open_clinic_business_hours,
     working_week,
 )
 
@@ -31,7 +31,7 @@ def crystal(db: Any) -> Any:
 @pytest.fixture
 def bookable(frozen: Any, crystal: Any, practitioner: Any, second_practitioner: Any) -> Any:
     """Open clinic, two practitioners working Monday-Friday, one room for crystal."""
-    open_clinic()
+    open_clinic_business_hours()
     working_week(practitioner)
     working_week(second_practitioner)
     return crystal

@@ -12,7 +12,7 @@ from django.test import Client
 from bookings import services
 from bookings.models import ApiToken, Appointment, AppointmentStatus
 from bookings.services.tokens import api_token_issue, hash_token
-from tests.bookings.builders import MONDAY, assess, local, series_after_sessions
+from tests.builders import MONDAY, assess, local, series_after_sessions
 from tests.factories import PatientFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -232,7 +232,7 @@ def test_slots_for_a_series_default_to_its_next_window(
         patient=patient,
         practitioner=practitioner,
         treatment_type=bookable,
-        session_days=[MONDAY - 10 * DAY],
+        performed=[MONDAY - 10 * DAY],
     )
     body = reception_api.get("/slots", series_id=series.pk).json()
     assert body["first_day"] == "2026-03-27"
@@ -300,7 +300,7 @@ def test_a_series_session_too_soon_is_409_with_the_earliest_date(
         patient=patient,
         practitioner=practitioner,
         treatment_type=bookable,
-        session_days=[MONDAY - 7 * DAY],
+        performed=[MONDAY - 7 * DAY],
     )
     response = reception_api.post(
         "/appointments",

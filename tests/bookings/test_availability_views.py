@@ -14,7 +14,7 @@ from bookings import services
 from bookings.models import ApiToken, BookingSettings, TimeOff, WorkingHours
 from bookings.services.tokens import api_token_authenticate, hash_token
 from clinic.models import ClinicClosure, OpeningHours, Room
-from tests.bookings.builders import MONDAY, local, open_clinic
+from tests.builders import MONDAY, local, open_clinic_business_hours
 
 pytestmark = pytest.mark.django_db
 
@@ -87,7 +87,7 @@ def week_post(days: dict[int, tuple[str, str, str, str]]) -> dict:
 
 
 def test_manager_sets_a_practitioners_week_with_a_break(client, manager, practitioner):
-    open_clinic()
+    open_clinic_business_hours()
     client.force_login(manager)
     response = client.post(
         f"/availability/working-hours/{practitioner.pk}/",
@@ -102,7 +102,7 @@ def test_manager_sets_a_practitioners_week_with_a_break(client, manager, practit
 
 
 def test_a_break_outside_the_working_day_is_refused(client, manager, practitioner):
-    open_clinic()
+    open_clinic_business_hours()
     client.force_login(manager)
     response = client.post(
         f"/availability/working-hours/{practitioner.pk}/",

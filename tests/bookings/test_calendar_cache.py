@@ -21,7 +21,7 @@ from bookings.models import ScheduleVersion
 from bookings.privacy import erase_bookings
 from bookings.services import availability
 from clinic.models import OpeningHours
-from tests.bookings.builders import LONDON, MONDAY, assess, local, series_after_sessions
+from tests.builders import LONDON, MONDAY, assess, local, series_after_sessions
 from tests.factories import PatientFactory, PractitionerFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -225,7 +225,7 @@ def test_a_series_plan_and_a_treatment_name_changed_show_at_once(
         patient=patient,
         practitioner=practitioner,
         treatment_type=bookable,
-        session_days=[MONDAY - 21 * DAY],
+        performed=[MONDAY - 21 * DAY],
     )
     desk.committed(lambda: book(patient, practitioner, bookable, 10, series=series))
     assert "Session 2 of 6" in desk.day()

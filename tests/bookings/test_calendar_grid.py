@@ -11,7 +11,7 @@ from bookings import services
 from bookings.calendar import Cell, Column, GridEntry, Row, layout_grid
 from bookings.models import Appointment
 from bookings.templatetags.calendar_grid import calendar_rows
-from tests.bookings.builders import MONDAY, local
+from tests.builders import MONDAY, local
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db

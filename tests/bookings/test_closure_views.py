@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from bookings import services
 from bookings.models import Appointment, AppointmentStatus, TimeOff
 from clinic.models import ClinicClosure, MessageKind, MessageStatus, OutboundMessage
-from tests.bookings.builders import MONDAY, local
+from tests.builders import MONDAY, local
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db

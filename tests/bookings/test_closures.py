@@ -17,13 +17,13 @@ from bookings.selfservice import LinkState
 from bookings.services import availability
 from bookings.services.closures import closure_appointments_cancel, time_off_appointments_cancel
 from clinic.models import AuditAction, AuditEntry, ClinicClosure, MessageKind, MessageStatus
-from tests.bookings.messaging_support import (
+from tests.builders import (
     LONDON,
     at,
     book,
     ledger,
-    local,
-    open_clinic,
+    london,
+    open_clinic_every_day,
     sent_to,
     series_after_sessions,
     sweep,
@@ -32,13 +32,13 @@ from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
 
-BOOKED_ON = local(2026, 6, 1, 12)
+BOOKED_ON = london(2026, 6, 1, 12)
 CLOSED_ON = dt.date(2026, 6, 10)
 
 
 @pytest.fixture
 def clinic(practitioner: Any) -> Any:
-    return open_clinic(practitioner)
+    return open_clinic_every_day(practitioner)
 
 
 def close(day: dt.date, *, when: dt.datetime, reason: str = "Burst pipe") -> ClinicClosure:
@@ -58,7 +58,7 @@ def rebook_token(message: Any) -> str:
 def test_a_closure_on_a_day_that_has_passed_is_refused_with_a_clear_message(clinic):
     with pytest.raises(BookingError) as refused:
         availability.closure_add(
-            date=dt.date(2026, 6, 9), reason="Flood", tz=LONDON, now=local(2026, 6, 10, 0, 30)
+            date=dt.date(2026, 6, 9), reason="Flood", tz=LONDON, now=london(2026, 6, 10, 0, 30)
         )
     assert refused.value.message == (
         "Tuesday 9 June 2026 has passed: a closure can only be added for today or a later day."
@@ -81,9 +81,9 @@ def test_time_off_that_has_entirely_ended_is_refused(clinic, practitioner):
     with pytest.raises(BookingError, match="This time off has already ended"):
         availability.time_off_add(
             practitioner=practitioner,
-            starts_at=local(2026, 6, 1, 9),
-            ends_at=local(2026, 6, 1, 17),
-            now=local(2026, 6, 2, 9),
+            starts_at=london(2026, 6, 1, 9),
+            ends_at=london(2026, 6, 1, 17),
+            now=london(2026, 6, 2, 9),
         )
     assert not TimeOff.objects.exists()
 
@@ -92,8 +92,8 @@ def test_closures_and_time_off_are_audited_when_added_and_removed(clinic, practi
     closure = close(CLOSED_ON, when=BOOKED_ON)
     entry, _ = availability.time_off_add(
         practitioner=practitioner,
-        starts_at=local(2026, 6, 11, 9),
-        ends_at=local(2026, 6, 11, 17),
+        starts_at=london(2026, 6, 11, 9),
+        ends_at=london(2026, 6, 11, 17),
         now=BOOKED_ON,
     )
     availability.closure_remove(closure=closure)
@@ -112,10 +112,10 @@ def test_closures_and_time_off_are_audited_when_added_and_removed(clinic, practi
 def test_the_sweep_sends_no_reminder_for_an_appointment_on_a_closed_day(
     clinic, practitioner, patient
 ):
-    appointment = book(patient, practitioner, local(2026, 6, 10, 10), when=BOOKED_ON)
-    close(CLOSED_ON, when=local(2026, 6, 2, 9))
+    appointment = book(patient, practitioner, london(2026, 6, 10, 10), when=BOOKED_ON)
+    close(CLOSED_ON, when=london(2026, 6, 2, 9))
 
-    sweep(local(2026, 6, 8, 10))
+    sweep(london(2026, 6, 8, 10))
 
     assert [m.subject for m in sent_to(patient.email) if "Reminder" in m.subject] == []
     [skipped] = ledger(kind=MessageKind.APPOINTMENT_REMINDER)
@@ -129,16 +129,16 @@ def test_the_sweep_sends_no_reminder_for_an_appointment_on_a_closed_day(
 def test_the_sweep_sends_no_reminder_for_an_appointment_inside_its_practitioners_time_off(
     clinic, practitioner, second_practitioner, patient
 ):
-    open_clinic(second_practitioner)
+    open_clinic_every_day(second_practitioner)
     other = PatientFactory(given_name="Ines", family_name="Duarte", email="ines@patients.example")
-    book(patient, practitioner, local(2026, 6, 10, 10), when=BOOKED_ON)
-    book(other, second_practitioner, local(2026, 6, 10, 11), when=BOOKED_ON)
-    with at(local(2026, 6, 2, 9)):
+    book(patient, practitioner, london(2026, 6, 10, 10), when=BOOKED_ON)
+    book(other, second_practitioner, london(2026, 6, 10, 11), when=BOOKED_ON)
+    with at(london(2026, 6, 2, 9)):
         availability.time_off_add(
-            practitioner=practitioner, starts_at=local(2026, 6, 10, 0), ends_at=local(2026, 6, 11)
+            practitioner=practitioner, starts_at=london(2026, 6, 10, 0), ends_at=london(2026, 6, 11)
         )
 
-    sweep(local(2026, 6, 8, 11))
+    sweep(london(2026, 6, 8, 11))
 
     assert not [m for m in sent_to(patient.email) if "Reminder" in m.subject]
     assert len([m for m in sent_to(other.email) if "Reminder" in m.subject]) == 1
@@ -152,11 +152,11 @@ def test_the_sweep_sends_no_reminder_for_an_appointment_inside_its_practitioners
 def test_cancelling_a_closures_appointments_emails_each_patient_once_with_a_link(
     clinic, practitioner, patient, manager
 ):
-    appointment = book(patient, practitioner, local(2026, 6, 10, 10), when=BOOKED_ON)
-    sweep(local(2026, 6, 1, 12, 10))  # the booking confirmation goes
-    closure = close(CLOSED_ON, when=local(2026, 6, 2, 9))
+    appointment = book(patient, practitioner, london(2026, 6, 10, 10), when=BOOKED_ON)
+    sweep(london(2026, 6, 1, 12, 10))  # the booking confirmation goes
+    closure = close(CLOSED_ON, when=london(2026, 6, 2, 9))
 
-    when = local(2026, 6, 2, 9, 5)
+    when = london(2026, 6, 2, 9, 5)
     with at(when):
         outcome = closure_appointments_cancel(
             closure=closure, appointment_ids=[appointment.pk], cancelled_by=manager, now=when
@@ -165,7 +165,7 @@ def test_cancelling_a_closures_appointments_emails_each_patient_once_with_a_link
             closure=closure, appointment_ids=[appointment.pk], cancelled_by=manager, now=when
         )
     for minute in (10, 20, 30):
-        sweep(local(2026, 6, 2, 9, minute))
+        sweep(london(2026, 6, 2, 9, minute))
 
     assert [a.pk for a in outcome.emailed] == [appointment.pk]
     assert again.cancelled == 0
@@ -191,7 +191,7 @@ def test_a_patient_without_an_email_is_not_emailed_but_listed_to_phone(
     clinic, practitioner, manager
 ):
     no_email = PatientFactory(given_name="Bo", family_name="Lind", email="", phone="+447700900123")
-    appointment = book(no_email, practitioner, local(2026, 6, 10, 10), when=BOOKED_ON)
+    appointment = book(no_email, practitioner, london(2026, 6, 10, 10), when=BOOKED_ON)
     closure = close(CLOSED_ON, when=BOOKED_ON)
 
     outcome = closure_appointments_cancel(
@@ -208,8 +208,8 @@ def test_only_the_appointments_the_manager_confirmed_are_cancelled(
     clinic, practitioner, patient, manager
 ):
     other = PatientFactory(given_name="Ines", family_name="Duarte", email="ines@patients.example")
-    first = book(patient, practitioner, local(2026, 6, 10, 10), when=BOOKED_ON)
-    second = book(other, practitioner, local(2026, 6, 10, 11), when=BOOKED_ON)
+    first = book(patient, practitioner, london(2026, 6, 10, 10), when=BOOKED_ON)
+    second = book(other, practitioner, london(2026, 6, 10, 11), when=BOOKED_ON)
     closure = close(CLOSED_ON, when=BOOKED_ON)
 
     closure_appointments_cancel(
@@ -223,11 +223,11 @@ def test_only_the_appointments_the_manager_confirmed_are_cancelled(
 def test_the_rebook_link_offers_new_times_for_the_same_treatment_and_books_one(
     clinic, practitioner, patient, manager
 ):
-    appointment = book(patient, practitioner, local(2026, 6, 10, 10), when=BOOKED_ON)
+    appointment = book(patient, practitioner, london(2026, 6, 10, 10), when=BOOKED_ON)
     entry, _ = availability.time_off_add(
         practitioner=practitioner,
-        starts_at=local(2026, 6, 10),
-        ends_at=local(2026, 6, 11),
+        starts_at=london(2026, 6, 10),
+        ends_at=london(2026, 6, 11),
         now=BOOKED_ON,
     )
     with at(BOOKED_ON):
@@ -236,7 +236,7 @@ def test_the_rebook_link_offers_new_times_for_the_same_treatment_and_books_one(
         )
     token = rebook_token(sent_to(patient.email)[-1])
 
-    now = local(2026, 6, 2, 9)
+    now = london(2026, 6, 2, 9)
     with at(now):
         linked = selfservice.open_rebook_link(token, now=now)
         week = selfservice.rebook_options(linked, now=now, page_from=dt.date(2026, 6, 8))
@@ -257,8 +257,10 @@ def test_the_rebook_link_offers_new_times_for_the_same_treatment_and_books_one(
 def test_a_cancelled_series_session_link_books_the_same_session_number(
     clinic, practitioner, patient, manager
 ):
-    series = series_after_sessions(patient, practitioner, [local(2026, 5, 20, 10)])
-    session = book(patient, practitioner, local(2026, 6, 10, 10), when=BOOKED_ON, series=series)
+    series = series_after_sessions(
+        patient=patient, practitioner=practitioner, performed=[london(2026, 5, 20, 10)]
+    )
+    session = book(patient, practitioner, london(2026, 6, 10, 10), when=BOOKED_ON, series=series)
     assert session.series_session_number == 2
     closure = close(CLOSED_ON, when=BOOKED_ON)
     with at(BOOKED_ON):
@@ -267,7 +269,7 @@ def test_a_cancelled_series_session_link_books_the_same_session_number(
         )
     token = rebook_token(sent_to(patient.email)[-1])
 
-    now = local(2026, 6, 2, 9)
+    now = london(2026, 6, 2, 9)
     with at(now):
         linked = selfservice.open_rebook_link(token, now=now)
         week = selfservice.rebook_options(linked, now=now, page_from=dt.date(2026, 6, 11))

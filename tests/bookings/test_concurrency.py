@@ -23,7 +23,7 @@ from bookings import services
 from bookings.models import ACTIVE_STATUSES, Appointment
 from bookings.services.tokens import api_token_issue
 from clinic.models import Room
-from tests.bookings.builders import MONDAY, local
+from tests.builders import MONDAY, local
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -15,7 +15,7 @@ from bookings.rules import BookingError, HoursRefused, working_day_problems
 from bookings.services import availability
 from clinic.models import AuditAction, AuditEntry, ClinicClosure, OpeningHours, Room
 from clinic.services import practitioner_save
-from tests.bookings.builders import open_clinic
+from tests.builders import open_clinic_business_hours
 from tests.factories import PractitionerFactory
 from treatments.models import TreatmentType
 from treatments.services.catalogue import CatalogueError, treatment_type_save
@@ -245,7 +245,7 @@ CONFIGURATION_WRITES: dict[str, tuple[Callable[[Any], Any], str, str]] = {
 
 @pytest.mark.parametrize("service", list(CONFIGURATION_WRITES))
 def test_every_configuration_service_writes_an_audit_entry(service: str, practitioner: Any) -> None:
-    open_clinic()
+    open_clinic_business_hours()
     write, object_type, action = CONFIGURATION_WRITES[service]
     entries_before = AuditEntry.objects.count()
 

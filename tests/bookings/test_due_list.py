@@ -19,7 +19,7 @@ from bookings.models import (
     AppointmentStatus,
 )
 from clinic.models import Room
-from tests.bookings.builders import LONDON, MONDAY, local, series_after_sessions
+from tests.builders import LONDON, MONDAY, local, planned_series, series_after_sessions
 from tests.factories import PatientFactory
 from treatments import rules as treatment_rules
 from treatments.choices import SeriesStatus
@@ -40,7 +40,7 @@ def series_with_last_session(bookable: Any, practitioner: Any, last: dt.date) ->
         patient=PatientFactory(),
         practitioner=practitioner,
         treatment_type=bookable,
-        session_days=[last - 21 * DAY, last],
+        performed=[last - 21 * DAY, last],
     )
 
 
@@ -101,17 +101,11 @@ def test_an_unstarted_series_starting_since_the_cutoff_is_due_and_one_starting_b
     bookable, practitioner
 ):
     cutoff = selectors.lapsed_before(MONDAY)
-    recent_start = series_after_sessions(
-        patient=PatientFactory(),
-        practitioner=practitioner,
-        treatment_type=bookable,
-        session_days=[],
+    recent_start = planned_series(
+        PatientFactory(), practitioner, start_on=MONDAY, treatment_type=bookable
     )
-    old_start = series_after_sessions(
-        patient=PatientFactory(),
-        practitioner=practitioner,
-        treatment_type=bookable,
-        session_days=[],
+    old_start = planned_series(
+        PatientFactory(), practitioner, start_on=MONDAY, treatment_type=bookable
     )
     TreatmentSeries.objects.filter(pk=recent_start.pk).update(start_on=cutoff)
     TreatmentSeries.objects.filter(pk=old_start.pk).update(start_on=cutoff - DAY)
@@ -298,12 +292,12 @@ def mixed_clinic(bookable: Any, practitioners: list[Any], *, seed: int) -> None:
     for _ in range(60):
         kind = rng.choice(["sessions", "sessions", "planned", "closed"])
         if kind == "planned":
-            series = series_after_sessions(
-                patient=PatientFactory(),
-                practitioner=practitioner,
+            series = planned_series(
+                PatientFactory(),
+                practitioner,
+                start_on=MONDAY,
                 treatment_type=bookable,
-                session_days=[],
-                planned=rng.randrange(2, 7),
+                planned_sessions=rng.randrange(2, 7),
             )
             series.start_on = cutoff + rng.randrange(-60, 60) * DAY
             series.save(update_fields=["start_on"])
@@ -313,7 +307,7 @@ def mixed_clinic(bookable: Any, practitioners: list[Any], *, seed: int) -> None:
                 patient=PatientFactory(),
                 practitioner=practitioner,
                 treatment_type=bookable,
-                session_days=[last - 21 * DAY, last],
+                performed=[last - 21 * DAY, last],
                 planned=rng.randrange(2, 7),
             )
             if kind == "closed":

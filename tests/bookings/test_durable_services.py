@@ -17,7 +17,7 @@ from bookings import services
 from bookings.models import AppointmentStatus
 from clinic import messaging
 from clinic import services as clinic_services
-from tests.bookings.builders import MONDAY, local
+from tests.builders import MONDAY, local
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db

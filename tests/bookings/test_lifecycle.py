@@ -11,7 +11,7 @@ from bookings import services
 from bookings.choices import AppointmentStatus
 from bookings.rules import STATUS_ACTIONS, TRANSITIONS, InvalidTransition, allowed_actions
 from clinic.errors import NotAllowed
-from tests.bookings.builders import MONDAY, local
+from tests.builders import MONDAY, local
 
 LONDON = ZoneInfo("Europe/London")
 STARTS = dt.datetime(2026, 3, 23, 10, 0, tzinfo=LONDON)

@@ -9,7 +9,7 @@ from django.db import OperationalError
 
 from bookings import services
 from bookings.models import Appointment, AppointmentNotice
-from tests.bookings.builders import MONDAY, local
+from tests.builders import MONDAY, local
 
 pytestmark = pytest.mark.django_db
 

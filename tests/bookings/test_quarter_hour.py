@@ -11,7 +11,7 @@ from django.contrib.messages import get_messages
 from bookings import selectors, services, slots
 from bookings.models import Appointment
 from bookings.services.tokens import api_token_issue
-from tests.bookings.builders import LONDON, MONDAY, local
+from tests.builders import LONDON, MONDAY, local
 
 pytestmark = pytest.mark.django_db
 

@@ -10,15 +10,15 @@ from django.core import mail
 
 from bookings.reminders import reminder_due, reminder_moment
 from clinic.models import MessageKind, MessageStatus
-from tests.bookings.messaging_support import (
+from tests.builders import (
     LONDON,
     book,
     cancel,
     confirm,
     ledger,
-    local,
+    london,
     move,
-    open_clinic,
+    open_clinic_every_day,
     sent_to,
     sweep,
 )
@@ -31,7 +31,7 @@ REMINDER = MessageKind.APPOINTMENT_REMINDER
 
 @pytest.fixture
 def clinic(practitioner: Any) -> Any:
-    return open_clinic(practitioner)
+    return open_clinic_every_day(practitioner)
 
 
 def reminders_to(address: str) -> list[Any]:
@@ -46,13 +46,13 @@ def reminders_to(address: str) -> list[Any]:
     [
         # Monday after the spring switch (28 March 2027): 10:00 BST = 09:00 UTC; the 48-hour
         # reminder is Saturday 10:00 on the wall clock = 10:00 UTC (47 elapsed hours).
-        (local(2027, 3, 29, 10), 48, dt.datetime(2027, 3, 27, 10, tzinfo=dt.UTC)),
+        (london(2027, 3, 29, 10), 48, dt.datetime(2027, 3, 27, 10, tzinfo=dt.UTC)),
         # Monday after the autumn switch (25 October 2026): 10:00 GMT; Saturday 10:00 BST
         # = 09:00 UTC (49 elapsed hours).
-        (local(2026, 10, 26, 10), 48, dt.datetime(2026, 10, 24, 9, tzinfo=dt.UTC)),
+        (london(2026, 10, 26, 10), 48, dt.datetime(2026, 10, 24, 9, tzinfo=dt.UTC)),
         # An ordinary week: exactly 48 and 2 hours.
-        (local(2026, 6, 10, 10), 48, dt.datetime(2026, 6, 8, 9, tzinfo=dt.UTC)),
-        (local(2026, 6, 10, 10), 2, dt.datetime(2026, 6, 10, 7, tzinfo=dt.UTC)),
+        (london(2026, 6, 10, 10), 48, dt.datetime(2026, 6, 8, 9, tzinfo=dt.UTC)),
+        (london(2026, 6, 10, 10), 2, dt.datetime(2026, 6, 10, 7, tzinfo=dt.UTC)),
     ],
 )
 def test_reminder_moment_is_counted_on_the_clinic_wall_clock(
@@ -65,11 +65,15 @@ def test_reminder_moment_is_counted_on_the_clinic_wall_clock(
 
 
 def test_only_the_latest_due_reminder_is_sent_after_downtime():
-    starts_at = local(2026, 6, 10, 10)
+    starts_at = london(2026, 6, 10, 10)
     offsets = [48, 2]
-    before = reminder_due(starts_at=starts_at, offsets=offsets, now=local(2026, 6, 8, 9), tz=LONDON)
-    first = reminder_due(starts_at=starts_at, offsets=offsets, now=local(2026, 6, 8, 10), tz=LONDON)
-    late = reminder_due(starts_at=starts_at, offsets=offsets, now=local(2026, 6, 10, 9), tz=LONDON)
+    before = reminder_due(
+        starts_at=starts_at, offsets=offsets, now=london(2026, 6, 8, 9), tz=LONDON
+    )
+    first = reminder_due(
+        starts_at=starts_at, offsets=offsets, now=london(2026, 6, 8, 10), tz=LONDON
+    )
+    late = reminder_due(starts_at=starts_at, offsets=offsets, now=london(2026, 6, 10, 9), tz=LONDON)
     after = reminder_due(starts_at=starts_at, offsets=offsets, now=starts_at, tz=LONDON)
     assert before is None
     assert (first.hours, first.is_first) == (48, True)
@@ -81,12 +85,12 @@ def test_only_the_latest_due_reminder_is_sent_after_downtime():
 
 
 def test_48_hour_reminder_goes_once_however_many_sweeps_run(clinic, practitioner, patient):
-    book(patient, practitioner, local(2026, 6, 10, 10), when=local(2026, 6, 1, 12))
-    sweep(local(2026, 6, 8, 9, 59))
+    book(patient, practitioner, london(2026, 6, 10, 10), when=london(2026, 6, 1, 12))
+    sweep(london(2026, 6, 8, 9, 59))
     assert reminders_to(patient.email) == []
 
     for minute in (0, 1, 2):
-        sweep(local(2026, 6, 8, 10, minute))
+        sweep(london(2026, 6, 8, 10, minute))
 
     [reminder] = reminders_to(patient.email)
     assert reminder.subject == (
@@ -101,10 +105,10 @@ def test_48_hour_reminder_goes_once_however_many_sweeps_run(clinic, practitioner
 
 
 def test_2_hour_reminder_follows_the_48_hour_one(clinic, practitioner, patient):
-    book(patient, practitioner, local(2026, 6, 10, 10), when=local(2026, 6, 1, 12))
-    sweep(local(2026, 6, 8, 10))
-    sweep(local(2026, 6, 10, 8))
-    sweep(local(2026, 6, 10, 8, 1))
+    book(patient, practitioner, london(2026, 6, 10, 10), when=london(2026, 6, 1, 12))
+    sweep(london(2026, 6, 8, 10))
+    sweep(london(2026, 6, 10, 8))
+    sweep(london(2026, 6, 10, 8, 1))
 
     subjects = [message.subject for message in reminders_to(patient.email)]
     assert subjects == [
@@ -114,8 +118,8 @@ def test_2_hour_reminder_follows_the_48_hour_one(clinic, practitioner, patient):
 
 
 def test_the_2_hour_reminder_has_no_cancel_link_only_the_phone(clinic, practitioner, patient):
-    book(patient, practitioner, local(2026, 6, 10, 10), when=local(2026, 6, 1, 12))
-    sweep(local(2026, 6, 10, 8))
+    book(patient, practitioner, london(2026, 6, 10, 10), when=london(2026, 6, 1, 12))
+    sweep(london(2026, 6, 10, 8))
 
     [reminder] = reminders_to(patient.email)
     assert "/p/cancel/" not in reminder.body
@@ -126,8 +130,8 @@ def test_the_2_hour_reminder_has_no_cancel_link_only_the_phone(clinic, practitio
 def test_a_worker_down_for_days_sends_the_2_hour_reminder_not_a_stale_48_hour_one(
     clinic, practitioner, patient
 ):
-    book(patient, practitioner, local(2026, 6, 10, 10), when=local(2026, 6, 1, 12))
-    sweep(local(2026, 6, 10, 8, 30))
+    book(patient, practitioner, london(2026, 6, 10, 10), when=london(2026, 6, 1, 12))
+    sweep(london(2026, 6, 10, 8, 30))
 
     [reminder] = reminders_to(patient.email)
     assert "today" in reminder.subject
@@ -137,9 +141,9 @@ def test_a_worker_down_for_days_sends_the_2_hour_reminder_not_a_stale_48_hour_on
 def test_no_reminder_goes_for_a_booking_made_inside_its_window(clinic, practitioner, patient):
     # Booked 30 hours ahead: the booking confirmation told the patient; the 48-hour reminder
     # would be a second email about the same thing minutes later.
-    book(patient, practitioner, local(2026, 6, 10, 10), when=local(2026, 6, 9, 4))
-    sweep(local(2026, 6, 9, 4, 1))
-    sweep(local(2026, 6, 9, 4, 5))
+    book(patient, practitioner, london(2026, 6, 10, 10), when=london(2026, 6, 9, 4))
+    sweep(london(2026, 6, 9, 4, 1))
+    sweep(london(2026, 6, 9, 4, 5))
 
     assert reminders_to(patient.email) == []
     assert [message.subject for message in sent_to(patient.email)] == [
@@ -149,15 +153,15 @@ def test_no_reminder_goes_for_a_booking_made_inside_its_window(clinic, practitio
     assert skipped.status == MessageStatus.SKIPPED
     assert "less than 48 hours ahead" in skipped.skip_reason
 
-    sweep(local(2026, 6, 10, 8))
+    sweep(london(2026, 6, 10, 8))
     assert len(reminders_to(patient.email)) == 1
 
 
 def test_patient_without_reminder_consent_gets_no_reminder_and_staff_see_why(
     clinic, practitioner, opted_out_patient
 ):
-    book(opted_out_patient, practitioner, local(2026, 6, 10, 10), when=local(2026, 6, 1, 12))
-    sweep(local(2026, 6, 8, 10))
+    book(opted_out_patient, practitioner, london(2026, 6, 10, 10), when=london(2026, 6, 1, 12))
+    sweep(london(2026, 6, 8, 10))
 
     assert reminders_to(opted_out_patient.email) == []
     [row] = ledger(kind=REMINDER)
@@ -170,10 +174,10 @@ def test_later_reminder_is_skipped_once_confirmed_when_the_setting_says_so(
     clinic, practitioner, patient, settings
 ):
     settings.REMINDER_SKIP_LATER_WHEN_CONFIRMED = True
-    appointment = book(patient, practitioner, local(2026, 6, 10, 10), when=local(2026, 6, 1, 12))
-    sweep(local(2026, 6, 8, 10))
-    confirm(appointment, when=local(2026, 6, 8, 11))
-    sweep(local(2026, 6, 10, 8))
+    appointment = book(patient, practitioner, london(2026, 6, 10, 10), when=london(2026, 6, 1, 12))
+    sweep(london(2026, 6, 8, 10))
+    confirm(appointment, when=london(2026, 6, 8, 11))
+    sweep(london(2026, 6, 10, 8))
 
     assert len(reminders_to(patient.email)) == 1
     skipped = ledger(kind=REMINDER, status=MessageStatus.SKIPPED)
@@ -181,10 +185,10 @@ def test_later_reminder_is_skipped_once_confirmed_when_the_setting_says_so(
 
 
 def test_later_reminder_still_goes_to_a_confirmed_patient_by_default(clinic, practitioner, patient):
-    appointment = book(patient, practitioner, local(2026, 6, 10, 10), when=local(2026, 6, 1, 12))
-    sweep(local(2026, 6, 8, 10))
-    confirm(appointment, when=local(2026, 6, 8, 11))
-    sweep(local(2026, 6, 10, 8))
+    appointment = book(patient, practitioner, london(2026, 6, 10, 10), when=london(2026, 6, 1, 12))
+    sweep(london(2026, 6, 8, 10))
+    confirm(appointment, when=london(2026, 6, 8, 11))
+    sweep(london(2026, 6, 10, 8))
 
     later = reminders_to(patient.email)[-1]
     assert "Thank you for confirming" in later.body
@@ -193,21 +197,21 @@ def test_later_reminder_still_goes_to_a_confirmed_patient_by_default(clinic, pra
 
 def test_reminder_offsets_come_from_the_setting(clinic, practitioner, patient, settings):
     settings.REMINDER_OFFSETS_HOURS = [24]
-    book(patient, practitioner, local(2026, 6, 10, 10), when=local(2026, 6, 1, 12))
-    sweep(local(2026, 6, 8, 10))
+    book(patient, practitioner, london(2026, 6, 10, 10), when=london(2026, 6, 1, 12))
+    sweep(london(2026, 6, 8, 10))
     assert reminders_to(patient.email) == []
-    sweep(local(2026, 6, 9, 10))
+    sweep(london(2026, 6, 9, 10))
     assert [message.subject for message in reminders_to(patient.email)] == [
         "Reminder: your appointment tomorrow, Wednesday 10 June 2026 at 10:00"
     ]
 
 
 def test_moved_appointment_gets_reminders_for_its_new_time_only(clinic, practitioner, patient):
-    appointment = book(patient, practitioner, local(2026, 6, 10, 10), when=local(2026, 6, 1, 12))
-    sweep(local(2026, 6, 8, 10))
-    move(appointment, local(2026, 6, 10, 15), when=local(2026, 6, 9, 9))
-    sweep(local(2026, 6, 10, 10))
-    sweep(local(2026, 6, 10, 13))
+    appointment = book(patient, practitioner, london(2026, 6, 10, 10), when=london(2026, 6, 1, 12))
+    sweep(london(2026, 6, 8, 10))
+    move(appointment, london(2026, 6, 10, 15), when=london(2026, 6, 9, 9))
+    sweep(london(2026, 6, 10, 10))
+    sweep(london(2026, 6, 10, 13))
 
     subjects = [message.subject for message in reminders_to(patient.email)]
     assert subjects == [
@@ -223,19 +227,19 @@ def test_a_pending_reminder_for_the_old_time_is_skipped_when_the_appointment_mov
         smtp_settings(settings, sink)
         sink.refuse_next(2)  # the confirmation and the 48-hour reminder
         appointment = book(
-            patient, practitioner, local(2026, 6, 10, 10), when=local(2026, 6, 1, 12)
+            patient, practitioner, london(2026, 6, 10, 10), when=london(2026, 6, 1, 12)
         )
-        sweep(local(2026, 6, 8, 10))
+        sweep(london(2026, 6, 8, 10))
         [waiting] = ledger(kind=REMINDER)
         assert waiting.status == MessageStatus.PENDING  # 451: a retry is due later
         assert waiting.last_error.startswith("SMTP 451")
 
-        move(appointment, local(2026, 6, 11, 10), when=local(2026, 6, 8, 10, 1))
+        move(appointment, london(2026, 6, 11, 10), when=london(2026, 6, 8, 10, 1))
         waiting.refresh_from_db()
         assert waiting.status == MessageStatus.SKIPPED
         assert "moved" in waiting.skip_reason
 
-        sweep(local(2026, 6, 8, 12))
+        sweep(london(2026, 6, 8, 12))
         # The unsent confirmation of the old time gave way to one of the final time.
         assert sink.subjects_to(patient.email) == [
             "Your appointment on Thursday 11 June 2026 at 10:00 is booked"
@@ -243,11 +247,11 @@ def test_a_pending_reminder_for_the_old_time_is_skipped_when_the_appointment_mov
 
 
 def test_cancelled_appointment_gets_no_more_reminders(clinic, practitioner, patient):
-    appointment = book(patient, practitioner, local(2026, 6, 10, 10), when=local(2026, 6, 1, 12))
-    sweep(local(2026, 6, 8, 10))
-    cancel(appointment, when=local(2026, 6, 9, 9))
+    appointment = book(patient, practitioner, london(2026, 6, 10, 10), when=london(2026, 6, 1, 12))
+    sweep(london(2026, 6, 8, 10))
+    cancel(appointment, when=london(2026, 6, 9, 9))
     mail.outbox.clear()
-    sweep(local(2026, 6, 10, 8))
+    sweep(london(2026, 6, 10, 8))
 
     assert reminders_to(patient.email) == []
 
@@ -259,9 +263,9 @@ def test_cancelled_appointment_gets_no_more_reminders(clinic, practitioner, pati
     ("starts_at", "booked_at", "due_local"),
     [
         # Spring: the clocks go forward on Sunday 28 March 2027.
-        (local(2027, 3, 29, 10), local(2027, 3, 20, 12), local(2027, 3, 27, 10)),
+        (london(2027, 3, 29, 10), london(2027, 3, 20, 12), london(2027, 3, 27, 10)),
         # Autumn: the clocks go back on Sunday 25 October 2026.
-        (local(2026, 10, 26, 10), local(2026, 10, 17, 12), local(2026, 10, 24, 10)),
+        (london(2026, 10, 26, 10), london(2026, 10, 17, 12), london(2026, 10, 24, 10)),
     ],
     ids=["spring-forward", "autumn-back"],
 )
@@ -284,11 +288,11 @@ def test_2_hour_reminder_on_the_morning_after_a_dst_switch_is_two_hours_before(
     clinic, practitioner, patient
 ):
     # Sunday 28 March 2027: the clocks went forward at 01:00 GMT; 11:00 BST is 10:00 UTC.
-    book(patient, practitioner, local(2027, 3, 28, 11), when=local(2027, 3, 20, 12))
-    sweep(local(2027, 3, 26, 11))
-    sweep(local(2027, 3, 28, 8, 59))
+    book(patient, practitioner, london(2027, 3, 28, 11), when=london(2027, 3, 20, 12))
+    sweep(london(2027, 3, 26, 11))
+    sweep(london(2027, 3, 28, 8, 59))
     assert len(reminders_to(patient.email)) == 1
-    sweep(local(2027, 3, 28, 9))
+    sweep(london(2027, 3, 28, 9))
     later = reminders_to(patient.email)[1]
     assert later.subject == "Reminder: your appointment today, Sunday 28 March 2027 at 11:00"
     [row] = ledger(kind=REMINDER, idempotency_key__startswith="reminder:2h")

@@ -17,7 +17,7 @@ from bookings.tasks import sweep_patient_messages
 from clinic import messaging
 from clinic.models import MessageKind, MessageStatus, OutboundMessage
 from clinic.tasks import send_message
-from tests.bookings.messaging_support import book, local, open_clinic
+from tests.builders import book, london, open_clinic_every_day
 from tests.factories import PatientFactory, PractitionerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -52,17 +52,17 @@ def booked_patients(db: Any) -> list[Any]:
     """Five patients, each with an appointment on Wednesday 10 June 2026, booked a week ahead."""
     user = UserFactory(username="amara-race", role="practitioner")
     practitioner = PractitionerFactory(display_name="Amara Okafor", user=user)
-    open_clinic(practitioner)
+    open_clinic_every_day(practitioner)
     patients = []
     for hour in range(9, 14):
         patient = PatientFactory()
-        book(patient, practitioner, local(2026, 6, 10, hour), when=local(2026, 6, 1, 12))
+        book(patient, practitioner, london(2026, 6, 10, hour), when=london(2026, 6, 1, 12))
         patients.append(patient)
     return patients
 
 
 def test_concurrent_sweeps_send_each_message_once(booked_patients):
-    with time_machine.travel(local(2026, 6, 8, 14), tick=False):
+    with time_machine.travel(london(2026, 6, 8, 14), tick=False):
         errors = run_together(sweep_patient_messages.delay)
 
     assert errors == []
@@ -77,9 +77,9 @@ def test_concurrent_sweeps_send_each_message_once(booked_patients):
 
 
 def test_concurrent_sends_of_one_message_deliver_it_once(booked_patients):
-    with time_machine.travel(local(2026, 6, 1, 12, 3), tick=False):
+    with time_machine.travel(london(2026, 6, 1, 12, 3), tick=False):
         # Record the confirmations without sending them, as a sweep whose worker died would.
-        message_ids = sweep_booking_notices(now=local(2026, 6, 1, 12, 3))
+        message_ids = sweep_booking_notices(now=london(2026, 6, 1, 12, 3))
         assert len(message_ids) == len(booked_patients)
         mail.outbox.clear()
 

@@ -11,18 +11,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from bookings.reminders import sweep_all
-from tests.bookings.messaging_support import (
-    book,
-    local,
-    open_clinic,
-    series_after_sessions,
-    sweep,
-)
+from tests.builders import book, london, open_clinic_every_day, series_after_sessions, sweep
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
 
-NOW = local(2026, 9, 7, 9, 30)  # a Monday morning
+NOW = london(2026, 9, 7, 9, 30)  # a Monday morning
 # notices 1, reminders 2, aftercare 2, follow-ups 3, maintenance 2 (intervals, then series in
 # their window not mailed yet: none, so no "already recorded?" lookup); with nothing even in a
 # reminder window the other two "already recorded?" lookups are not needed: 8.
@@ -43,27 +37,35 @@ def idle_sweep_queries() -> int:
 
 
 def test_a_sweep_with_nothing_due_uses_a_fixed_number_of_queries(practitioner: Any, patient: Any):
-    open_clinic(practitioner)
+    open_clinic_every_day(practitioner)
     # Everything that can be due: a follow-up, a maintenance reminder, a reminder.
-    series_after_sessions(patient, practitioner, [NOW - dt.timedelta(days=15)])
+    series_after_sessions(
+        patient=patient, practitioner=practitioner, performed=[NOW - dt.timedelta(days=15)]
+    )
     done = PatientFactory()
     series_after_sessions(
-        done, practitioner, [NOW - dt.timedelta(days=50), NOW - dt.timedelta(days=31)], planned=2
+        patient=done,
+        practitioner=practitioner,
+        performed=[NOW - dt.timedelta(days=50), NOW - dt.timedelta(days=31)],
+        planned=2,
     )
-    book(PatientFactory(), practitioner, local(2026, 9, 8, 10), when=NOW - dt.timedelta(days=9))
+    book(PatientFactory(), practitioner, london(2026, 9, 8, 10), when=NOW - dt.timedelta(days=9))
     settle(NOW)  # records (and sends) all of it
 
     assert idle_sweep_queries() == IDLE_SWEEP_QUERIES
 
 
 def test_old_finished_series_do_not_make_the_idle_sweep_read_more(practitioner: Any, patient: Any):
-    open_clinic(practitioner)
+    open_clinic_every_day(practitioner)
     settle(NOW)
     before = idle_sweep_queries()
     for years_ago in (1, 2, 3):
         first = NOW - dt.timedelta(days=365 * years_ago)
         series_after_sessions(
-            PatientFactory(), practitioner, [first, first + dt.timedelta(days=21)], planned=2
+            patient=PatientFactory(),
+            practitioner=practitioner,
+            performed=[first, first + dt.timedelta(days=21)],
+            planned=2,
         )
     settle(NOW)
 

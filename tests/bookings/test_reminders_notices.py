@@ -13,15 +13,15 @@ from bookings.models import AppointmentNotice
 from bookings.notifications import appointment_changed
 from bookings.services.appointments import appointment_reschedule
 from clinic.models import MessageKind, MessageStatus
-from tests.bookings.messaging_support import (
+from tests.builders import (
     at,
     book,
     cancel,
     confirm,
     ledger,
-    local,
+    london,
     move,
-    open_clinic,
+    open_clinic_every_day,
     sent_to,
     sweep,
 )
@@ -29,13 +29,13 @@ from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
 
-BOOKED_AT = local(2026, 6, 1, 12)
-STARTS_AT = local(2026, 6, 10, 10)
+BOOKED_AT = london(2026, 6, 1, 12)
+STARTS_AT = london(2026, 6, 10, 10)
 
 
 @pytest.fixture
 def clinic(practitioner: Any, second_practitioner: Any) -> Any:
-    return open_clinic(practitioner, second_practitioner)
+    return open_clinic_every_day(practitioner, second_practitioner)
 
 
 def calendar_of(message: Any) -> str:
@@ -70,7 +70,7 @@ def test_booking_moved_within_the_grace_period_sends_one_confirmation_of_the_fin
     clinic, practitioner, patient
 ):
     appointment = book(patient, practitioner, STARTS_AT, when=BOOKED_AT)
-    move(appointment, local(2026, 6, 11, 14), when=BOOKED_AT + dt.timedelta(minutes=2))
+    move(appointment, london(2026, 6, 11, 14), when=BOOKED_AT + dt.timedelta(minutes=2))
     sweep(BOOKED_AT + dt.timedelta(minutes=4))
     assert sent_to(patient.email) == []
     sweep(BOOKED_AT + dt.timedelta(minutes=5))
@@ -96,7 +96,7 @@ def test_moving_a_confirmed_booking_sends_a_move_notice_with_the_old_and_new_tim
 ):
     appointment = book(patient, practitioner, STARTS_AT, when=BOOKED_AT)
     sweep(BOOKED_AT + dt.timedelta(minutes=3))
-    with_jonas = local(2026, 6, 12, 9, 30)
+    with_jonas = london(2026, 6, 12, 9, 30)
     with at(BOOKED_AT + dt.timedelta(days=1)):
         appointment_reschedule(
             appointment=appointment, starts_at=with_jonas, practitioner=second_practitioner
@@ -121,7 +121,7 @@ def test_moving_there_and_back_within_the_grace_period_sends_nothing_new(
     appointment = book(patient, practitioner, STARTS_AT, when=BOOKED_AT)
     sweep(BOOKED_AT + dt.timedelta(minutes=3))
     later = BOOKED_AT + dt.timedelta(days=1)
-    appointment = move(appointment, local(2026, 6, 11, 10), when=later)
+    appointment = move(appointment, london(2026, 6, 11, 10), when=later)
     move(appointment, STARTS_AT, when=later + dt.timedelta(minutes=1))
     sweep(later + dt.timedelta(minutes=10))
 
@@ -199,7 +199,7 @@ def test_the_appointment_page_partial_lists_its_emails_and_why_one_was_skipped(
     sweep(BOOKED_AT + dt.timedelta(minutes=3))
     patient.email_reminders = False
     patient.save()
-    sweep(local(2026, 6, 8, 10))
+    sweep(london(2026, 6, 8, 10))
     request = rf.get(f"/appointments/{appointment.pk}/")
 
     with django_assert_num_queries(1):

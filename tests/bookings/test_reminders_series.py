@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 
 from clinic.models import MessageKind, MessageStatus
-from tests.bookings.messaging_support import (
+from tests.builders import (
     book,
     ledger,
-    local,
-    open_clinic,
+    london,
+    open_clinic_every_day,
     sent_to,
     series_after_sessions,
     sweep,
@@ -21,12 +21,12 @@ from treatments.models import AftercareNote, AftercareStatus
 
 pytestmark = pytest.mark.django_db
 
-FIRST_SESSION = local(2026, 5, 4, 10)  # a Monday
+FIRST_SESSION = london(2026, 5, 4, 10)  # a Monday
 
 
 @pytest.fixture
 def clinic(practitioner: Any) -> Any:
-    return open_clinic(practitioner)
+    return open_clinic_every_day(practitioner)
 
 
 def subjects(address: str) -> list[str]:
@@ -38,9 +38,9 @@ def subjects(address: str) -> list[str]:
 
 def test_aftercare_note_is_emailed_on_the_sweep_after_signing(clinic, practitioner, patient):
     series_after_sessions(
-        patient,
-        practitioner,
-        [FIRST_SESSION],
+        patient=patient,
+        practitioner=practitioner,
+        performed=[FIRST_SESSION],
         aftercare_additions="Skip your retinol cream until Friday.",
     )
     signed_at = FIRST_SESSION + dt.timedelta(minutes=40)
@@ -65,7 +65,9 @@ def test_aftercare_note_is_emailed_on_the_sweep_after_signing(clinic, practition
 def test_aftercare_is_not_emailed_without_consent_and_the_note_says_so(
     clinic, practitioner, opted_out_patient
 ):
-    series_after_sessions(opted_out_patient, practitioner, [FIRST_SESSION])
+    series_after_sessions(
+        patient=opted_out_patient, practitioner=practitioner, performed=[FIRST_SESSION]
+    )
     sweep(FIRST_SESSION + dt.timedelta(hours=1))
 
     assert sent_to(opted_out_patient.email) == []
@@ -80,12 +82,12 @@ def test_aftercare_is_not_emailed_without_consent_and_the_note_says_so(
 
 
 def test_follow_up_goes_when_the_window_opens_and_nothing_is_booked(clinic, practitioner, patient):
-    series_after_sessions(patient, practitioner, [FIRST_SESSION])
-    sweep(local(2026, 5, 18, 8, 59))
+    series_after_sessions(patient=patient, practitioner=practitioner, performed=[FIRST_SESSION])
+    sweep(london(2026, 5, 18, 8, 59))
     assert not any("next" in subject for subject in subjects(patient.email))
 
-    sweep(local(2026, 5, 18, 9))
-    sweep(local(2026, 5, 18, 9, 1))
+    sweep(london(2026, 5, 18, 9))
+    sweep(london(2026, 5, 18, 9, 1))
 
     followups = [s for s in subjects(patient.email) if "next" in s]
     assert followups == ["Time to book your next Crystal microdermabrasion session"]
@@ -98,12 +100,12 @@ def test_follow_up_goes_when_the_window_opens_and_nothing_is_booked(clinic, prac
 
 
 def test_follow_up_goes_once_more_when_the_window_is_about_to_close(clinic, practitioner, patient):
-    series_after_sessions(patient, practitioner, [FIRST_SESSION])
-    sweep(local(2026, 5, 18, 9))
-    sweep(local(2026, 5, 25, 8, 59))
-    sweep(local(2026, 5, 25, 9))
-    sweep(local(2026, 5, 30, 9))
-    sweep(local(2026, 6, 2, 9))  # the window has closed: staff's due list takes over
+    series_after_sessions(patient=patient, practitioner=practitioner, performed=[FIRST_SESSION])
+    sweep(london(2026, 5, 18, 9))
+    sweep(london(2026, 5, 25, 8, 59))
+    sweep(london(2026, 5, 25, 9))
+    sweep(london(2026, 5, 30, 9))
+    sweep(london(2026, 6, 2, 9))  # the window has closed: staff's due list takes over
 
     followups = [s for s in subjects(patient.email) if "session" in s and "Aftercare" not in s]
     assert followups == [
@@ -113,24 +115,26 @@ def test_follow_up_goes_once_more_when_the_window_is_about_to_close(clinic, prac
 
 
 def test_no_follow_up_while_the_next_session_is_booked(clinic, practitioner, patient):
-    series = series_after_sessions(patient, practitioner, [FIRST_SESSION])
+    series = series_after_sessions(
+        patient=patient, practitioner=practitioner, performed=[FIRST_SESSION]
+    )
     book(
         patient,
         practitioner,
-        local(2026, 5, 27, 10),
-        when=local(2026, 5, 5, 12),
+        london(2026, 5, 27, 10),
+        when=london(2026, 5, 5, 12),
         series=series,
     )
-    sweep(local(2026, 5, 18, 9))
-    sweep(local(2026, 5, 25, 9))
+    sweep(london(2026, 5, 18, 9))
+    sweep(london(2026, 5, 25, 9))
 
     assert not any("next" in subject for subject in subjects(patient.email))
     assert ledger(kind=MessageKind.SERIES_FOLLOWUP) == []
 
 
 def test_follow_up_after_downtime_sends_only_the_closing_one(clinic, practitioner, patient):
-    series_after_sessions(patient, practitioner, [FIRST_SESSION])
-    sweep(local(2026, 5, 26, 12))
+    series_after_sessions(patient=patient, practitioner=practitioner, performed=[FIRST_SESSION])
+    sweep(london(2026, 5, 26, 12))
 
     followups = [s for s in subjects(patient.email) if "next" in s]
     assert followups == ["Last days to book your next Crystal microdermabrasion session"]
@@ -139,8 +143,8 @@ def test_follow_up_after_downtime_sends_only_the_closing_one(clinic, practitione
 def test_follow_up_respects_the_follow_up_opt_out(clinic, practitioner, patient):
     patient.followup_opt_out = True
     patient.save()
-    series_after_sessions(patient, practitioner, [FIRST_SESSION])
-    sweep(local(2026, 5, 18, 9))
+    series_after_sessions(patient=patient, practitioner=practitioner, performed=[FIRST_SESSION])
+    sweep(london(2026, 5, 18, 9))
 
     assert not any("next" in subject for subject in subjects(patient.email))
     [row] = ledger(kind=MessageKind.SERIES_FOLLOWUP)
@@ -155,14 +159,16 @@ def test_maintenance_reminder_goes_once_at_the_interval_after_a_completed_series
     clinic, practitioner, patient
 ):
     sessions = [FIRST_SESSION + dt.timedelta(days=21 * number) for number in range(2)]
-    series = series_after_sessions(patient, practitioner, sessions, planned=2)
+    series = series_after_sessions(
+        patient=patient, practitioner=practitioner, performed=sessions, planned=2
+    )
     assert series.status == "completed"
     last = sessions[-1].date()  # Monday 25 May; maintenance due 30 days later, 24 June
-    sweep(local(2026, 6, 24, 8, 59))
+    sweep(london(2026, 6, 24, 8, 59))
     assert not any("maintenance" in subject for subject in subjects(patient.email))
 
-    sweep(local(2026, 6, 24, 9))
-    sweep(local(2026, 7, 10, 9))
+    sweep(london(2026, 6, 24, 9))
+    sweep(london(2026, 7, 10, 9))
 
     maintenance = [m for m in sent_to(patient.email) if "maintenance" in m.subject]
     assert [m.subject for m in maintenance] == [
@@ -175,8 +181,8 @@ def test_maintenance_reminder_goes_once_at_the_interval_after_a_completed_series
 
 def test_no_maintenance_reminder_when_a_session_is_booked(clinic, practitioner, patient):
     sessions = [FIRST_SESSION + dt.timedelta(days=21 * number) for number in range(2)]
-    series_after_sessions(patient, practitioner, sessions, planned=2)
-    book(patient, practitioner, local(2026, 6, 29, 10), when=local(2026, 6, 1, 12))
-    sweep(local(2026, 6, 24, 9))
+    series_after_sessions(patient=patient, practitioner=practitioner, performed=sessions, planned=2)
+    book(patient, practitioner, london(2026, 6, 29, 10), when=london(2026, 6, 1, 12))
+    sweep(london(2026, 6, 24, 9))
 
     assert ledger(kind=MessageKind.MAINTENANCE_REMINDER) == []

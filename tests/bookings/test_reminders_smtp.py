@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 
 from clinic.models import MessageKind, MessageStatus
-from tests.bookings.messaging_support import book, ledger, local, open_clinic, sweep
+from tests.builders import book, ledger, london, open_clinic_every_day, sweep
 from tests.smtp_sink import running_sink, smtp_settings
 
 pytestmark = pytest.mark.django_db
 
-DUE = local(2026, 6, 8, 10)  # the 48-hour reminder of Wednesday 10 June 10:00
+DUE = london(2026, 6, 8, 10)  # the 48-hour reminder of Wednesday 10 June 10:00
 
 
 @pytest.fixture
@@ -32,9 +32,9 @@ def test_a_reminder_refused_with_451_is_retried_and_arrives_once(
     sink, settings, practitioner, patient
 ):
     settings.MESSAGE_RETRY_BASE_SECONDS = 60
-    open_clinic(practitioner)
-    book(patient, practitioner, local(2026, 6, 10, 10), when=local(2026, 6, 1, 12))
-    sweep(local(2026, 6, 1, 12, 3))  # the booking confirmation goes through
+    open_clinic_every_day(practitioner)
+    book(patient, practitioner, london(2026, 6, 10, 10), when=london(2026, 6, 1, 12))
+    sweep(london(2026, 6, 1, 12, 3))  # the booking confirmation goes through
 
     sink.refuse_next(1)
     sweep(DUE)
@@ -65,10 +65,10 @@ def test_a_reminder_the_server_keeps_refusing_is_retried_until_its_appointment_t
 ):
     settings.MESSAGE_RETRY_BASE_SECONDS = 60
     settings.MESSAGE_RETRY_MAX_SECONDS = 600
-    open_clinic(practitioner)
-    starts_at = local(2026, 6, 10, 10)
-    book(patient, practitioner, starts_at, when=local(2026, 6, 1, 12))
-    sweep(local(2026, 6, 1, 12, 3))
+    open_clinic_every_day(practitioner)
+    starts_at = london(2026, 6, 10, 10)
+    book(patient, practitioner, starts_at, when=london(2026, 6, 1, 12))
+    sweep(london(2026, 6, 1, 12, 3))
     sink.refuse_next(10_000)
 
     for minutes in (0, 1, 3, 7, 15, 25, 35):

@@ -10,7 +10,7 @@ import pytest
 from bookings import selectors, services
 from bookings.models import TimeOff
 from clinic.models import Room
-from tests.bookings.builders import MONDAY, local, series_after_sessions, working_week
+from tests.builders import MONDAY, local, series_after_sessions, working_week
 from tests.factories import PatientFactory, PractitionerFactory
 
 pytestmark = pytest.mark.django_db
@@ -188,7 +188,7 @@ def series_done(bookable: Any, practitioner: Any, last: dt.date) -> Any:
         patient=PatientFactory(),
         practitioner=practitioner,
         treatment_type=bookable,
-        session_days=[last - 21 * DAY, last],
+        performed=[last - 21 * DAY, last],
     )
 
 
@@ -237,7 +237,7 @@ def test_due_list_leaves_out_a_series_whose_planned_sessions_are_all_done(bookab
         patient=PatientFactory(),
         practitioner=practitioner,
         treatment_type=bookable,
-        session_days=[MONDAY - 40 * DAY, MONDAY - 20 * DAY],
+        performed=[MONDAY - 40 * DAY, MONDAY - 20 * DAY],
         planned=2,
     )
     assert selectors.due_series(today=MONDAY, now=NOW).groups == []

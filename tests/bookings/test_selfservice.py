@@ -22,12 +22,12 @@ from bookings.models import AppointmentStatus
 from bookings.selfservice import slot_value
 from clinic.models import AuditEntry
 from clinic.privacy import patient_erase
-from tests.bookings.messaging_support import (
+from tests.builders import (
     at,
     book,
-    local,
+    london,
     move,
-    open_clinic,
+    open_clinic_every_day,
     sent_to,
     series_after_sessions,
     sweep,
@@ -36,14 +36,14 @@ from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
 
-BOOKED_AT = local(2026, 6, 1, 12)
-STARTS_AT = local(2026, 6, 10, 10)
-LOOKING_AT = local(2026, 6, 5, 18)  # when the patient opens the link
+BOOKED_AT = london(2026, 6, 1, 12)
+STARTS_AT = london(2026, 6, 10, 10)
+LOOKING_AT = london(2026, 6, 5, 18)  # when the patient opens the link
 
 
 @pytest.fixture
 def clinic(practitioner: Any) -> Any:
-    return open_clinic(practitioner)
+    return open_clinic_every_day(practitioner)
 
 
 @pytest.fixture
@@ -87,7 +87,7 @@ def test_a_tampered_link_is_a_404_that_shows_nothing(client, appointment, purpos
 
 def test_a_token_for_another_appointment_id_cannot_be_forged(client, appointment, clinic):
     other_patient = PatientFactory(given_name="Mateusz")
-    other = book(other_patient, appointment.practitioner, local(2026, 6, 11, 10), when=BOOKED_AT)
+    other = book(other_patient, appointment.practitioner, london(2026, 6, 11, 10), when=BOOKED_AT)
     # A valid-looking token with the other appointment's id, signed with the wrong key.
     forged = signing.dumps(
         {"id": other.pk, "p": "confirm", "v": links.appointment_version(other.starts_at)},
@@ -165,7 +165,7 @@ def test_a_confirm_link_from_before_a_move_says_it_is_out_of_date(
     client, appointment, practitioner
 ):
     old_url = link(appointment, Purpose.CONFIRM)
-    move(appointment, local(2026, 6, 11, 15), when=local(2026, 6, 4, 9))
+    move(appointment, london(2026, 6, 11, 15), when=london(2026, 6, 4, 9))
 
     response = visit(client, old_url, data={})
 
@@ -241,9 +241,9 @@ def test_moving_offers_free_times_and_books_the_chosen_one_through_the_service(
     assert max(days) <= dt.date(2026, 6, 11)  # a week per page
     monday = [time.starts_at for time in days[dt.date(2026, 6, 8)]]
     assert len(monday) == 12  # spread over the whole day, not the first twelve
-    assert (monday[0], monday[-1]) == (local(2026, 6, 8, 7), local(2026, 6, 8, 20))
+    assert (monday[0], monday[-1]) == (london(2026, 6, 8, 7), london(2026, 6, 8, 20))
     chosen = next(
-        time for time in days[dt.date(2026, 6, 8)] if time.starts_at == local(2026, 6, 8, 11)
+        time for time in days[dt.date(2026, 6, 8)] if time.starts_at == london(2026, 6, 8, 11)
     )
 
     done = visit(client, url, data={"slot": chosen.value})
@@ -256,7 +256,7 @@ def test_moving_offers_free_times_and_books_the_chosen_one_through_the_service(
 def test_moving_to_a_time_that_is_not_free_explains_why_and_keeps_the_appointment(
     client, appointment, practitioner
 ):
-    other = book(PatientFactory(), practitioner, local(2026, 6, 8, 11), when=BOOKED_AT)
+    other = book(PatientFactory(), practitioner, london(2026, 6, 8, 11), when=BOOKED_AT)
     url = link(appointment, Purpose.RESCHEDULE)
     taken = slot_value(other.starts_at, practitioner.pk)
 
@@ -312,13 +312,15 @@ def test_one_click_unsubscribe_from_a_mail_program_works_without_a_form(patient)
 def test_the_unsubscribe_link_in_a_follow_up_email_is_the_one_that_works(
     client, practitioner, patient
 ):
-    open_clinic(practitioner)
-    series_after_sessions(patient, practitioner, [local(2026, 5, 4, 10)])
-    sweep(local(2026, 5, 18, 9))
+    open_clinic_every_day(practitioner)
+    series_after_sessions(
+        patient=patient, practitioner=practitioner, performed=[london(2026, 5, 4, 10)]
+    )
+    sweep(london(2026, 5, 18, 9))
     [followup] = [m for m in sent_to(patient.email) if "next" in m.subject]
     header_url = re.match(r"<([^>]+)>", followup.extra_headers["List-Unsubscribe"]).group(1)
 
-    visit(client, path_of(header_url), data={}, when=local(2026, 5, 18, 10))
+    visit(client, path_of(header_url), data={}, when=london(2026, 5, 18, 10))
 
     patient.refresh_from_db()
     assert patient.followup_opt_out is True

@@ -19,14 +19,14 @@ from bookings.links import Purpose
 from bookings.models import Appointment, AppointmentChange
 from bookings.selfservice import slot_value
 from bookings.services.appointments import appointment_cancel
-from tests.bookings.messaging_support import at, book, local, open_clinic, series_after_sessions
+from tests.builders import at, book, london, open_clinic_every_day, series_after_sessions
 
 pytestmark = pytest.mark.django_db
 
-BOOKED_AT = local(2026, 6, 1, 12)
-STARTS_AT = local(2026, 6, 10, 10)
-LOOKING_AT = local(2026, 6, 5, 18)
-SEVENTY_DAYS_OUT = local(2026, 8, 14, 11)  # the page offers up to 25 June
+BOOKED_AT = london(2026, 6, 1, 12)
+STARTS_AT = london(2026, 6, 10, 10)
+LOOKING_AT = london(2026, 6, 5, 18)
+SEVENTY_DAYS_OUT = london(2026, 8, 14, 11)  # the page offers up to 25 June
 
 
 def post(client: Any, url: str, slot: str, *, when: dt.datetime = LOOKING_AT) -> Any:
@@ -40,7 +40,7 @@ def path_of(url: str) -> str:
 
 @pytest.fixture
 def appointment(practitioner: Any, patient: Any) -> Appointment:
-    open_clinic(practitioner)
+    open_clinic_every_day(practitioner)
     return book(patient, practitioner, STARTS_AT, when=BOOKED_AT)
 
 
@@ -71,7 +71,7 @@ def test_a_reschedule_link_refuses_a_time_70_days_out_and_changes_nothing(
 
 @pytest.mark.parametrize(
     "starts_at",
-    [local(2026, 6, 8, 11, 15), local(2026, 6, 26, 11)],
+    [london(2026, 6, 8, 11, 15), london(2026, 6, 26, 11)],
     ids=["off-the-half-hour", "day-after-the-range"],
 )
 def test_a_reschedule_link_refuses_a_free_time_its_page_does_not_offer(
@@ -88,10 +88,10 @@ def test_a_reschedule_link_refuses_another_practitioner_when_the_page_offers_the
     client, appointment, second_practitioner
 ):
     other = second_practitioner
-    open_clinic(other)
+    open_clinic_every_day(other)
 
     response = post(
-        client, reschedule_path(appointment), slot_value(local(2026, 6, 8, 11), other.pk)
+        client, reschedule_path(appointment), slot_value(london(2026, 6, 8, 11), other.pk)
     )
 
     assert "Please pick one of the times shown." in response.content.decode()
@@ -100,15 +100,17 @@ def test_a_reschedule_link_refuses_another_practitioner_when_the_page_offers_the
 
 
 def test_a_reschedule_link_still_books_an_offered_time(client, appointment, practitioner):
-    post(client, reschedule_path(appointment), slot_value(local(2026, 6, 25, 11), practitioner.pk))
+    post(client, reschedule_path(appointment), slot_value(london(2026, 6, 25, 11), practitioner.pk))
 
     appointment.refresh_from_db()
-    assert appointment.starts_at == local(2026, 6, 25, 11)
+    assert appointment.starts_at == london(2026, 6, 25, 11)
 
 
 def test_a_pick_link_refuses_a_time_70_days_out_and_books_nothing(client, practitioner, patient):
-    open_clinic(practitioner)
-    series = series_after_sessions(patient, practitioner, [local(2026, 5, 25, 10)])
+    open_clinic_every_day(practitioner)
+    series = series_after_sessions(
+        patient=patient, practitioner=practitioner, performed=[london(2026, 5, 25, 10)]
+    )
     url = path_of(links.pick_link(series_id=series.pk, last_session_on=series.last_session_on))
     before = Appointment.objects.count()
 
@@ -121,7 +123,7 @@ def test_a_pick_link_refuses_a_time_70_days_out_and_books_nothing(client, practi
 def test_a_rebook_link_refuses_a_time_70_days_out_and_books_nothing(
     client, appointment, practitioner
 ):
-    with at(local(2026, 6, 1, 13)):
+    with at(london(2026, 6, 1, 13)):
         appointment_cancel(appointment=appointment, reason="Clinic closed")
     url = path_of(links.rebook_link(appointment_id=appointment.pk, starts_at=appointment.starts_at))
 

@@ -19,18 +19,18 @@ from bookings import links
 from bookings.links import Purpose
 from bookings.services.appointments import appointment_reschedule
 from clinic.models import AuditEntry, MessageKind
-from tests.bookings.messaging_support import at, book, ledger, local, open_clinic, sweep
+from tests.builders import at, book, ledger, london, open_clinic_every_day, sweep
 
 pytestmark = pytest.mark.django_db
 
-BOOKED_AT = local(2026, 6, 1, 12)
-STARTS_AT = local(2026, 6, 10, 10)
-LOOKING_AT = local(2026, 6, 5, 18)
+BOOKED_AT = london(2026, 6, 1, 12)
+STARTS_AT = london(2026, 6, 10, 10)
+LOOKING_AT = london(2026, 6, 5, 18)
 
 
 @pytest.fixture
 def appointment(practitioner: Any, patient: Any) -> Any:
-    open_clinic(practitioner)
+    open_clinic_every_day(practitioner)
     booked = book(patient, practitioner, STARTS_AT, when=BOOKED_AT)
     sweep(BOOKED_AT + dt.timedelta(minutes=5))  # the confirmation went: the patient was told
     return booked
@@ -108,7 +108,7 @@ def test_after_a_patient_moves_the_page_says_done_and_the_new_time(client, appoi
         time
         for day in visit(client, url).context["days"]
         for time in day["times"]
-        if time.starts_at == local(2026, 6, 8, 11)
+        if time.starts_at == london(2026, 6, 8, 11)
     )
 
     done = visit(client, url, data={"slot": chosen.value})
@@ -127,12 +127,12 @@ def test_after_a_patient_moves_the_page_says_done_and_the_new_time(client, appoi
 def test_an_old_link_after_a_move_tells_its_holder_neither_the_new_time_nor_practitioner(
     client, appointment, second_practitioner, purpose
 ):
-    open_clinic(second_practitioner)
+    open_clinic_every_day(second_practitioner)
     old_url = link(appointment, purpose)
-    with at(local(2026, 6, 4, 9)):
+    with at(london(2026, 6, 4, 9)):
         appointment_reschedule(
             appointment=appointment,
-            starts_at=local(2026, 6, 11, 15),
+            starts_at=london(2026, 6, 11, 15),
             practitioner=second_practitioner,
         )
 

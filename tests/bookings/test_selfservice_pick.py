@@ -13,28 +13,31 @@ from bookings import links
 from bookings.models import Appointment, AppointmentStatus
 from bookings.selfservice import slot_value
 from bookings.services.appointments import appointment_book
-from tests.bookings.messaging_support import (
+from tests.builders import (
     at,
-    local,
-    open_clinic,
+    london,
+    open_clinic_every_day,
     sent_to,
     series_after_sessions,
+    signed_session,
     sweep,
+    treatment_type,
 )
-from tests.factories import PatientFactory, treatment_type
-from treatments.services.sessions import SessionRecord, session_log, session_sign
+from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
 
 # One session on Monday 4 May 2026: the next may be from 18 May to 1 June.
-FIRST_SESSION = local(2026, 5, 4, 10)
-OPENED_AT = local(2026, 5, 20, 20, 30)  # too late for a time today
+FIRST_SESSION = london(2026, 5, 4, 10)
+OPENED_AT = london(2026, 5, 20, 20, 30)  # too late for a time today
 
 
 @pytest.fixture
 def series(practitioner: Any, patient: Any) -> Any:
-    open_clinic(practitioner)
-    return series_after_sessions(patient, practitioner, [FIRST_SESSION])
+    open_clinic_every_day(practitioner)
+    return series_after_sessions(
+        patient=patient, practitioner=practitioner, performed=[FIRST_SESSION]
+    )
 
 
 def pick_path(series: Any) -> str:
@@ -80,26 +83,26 @@ def test_a_week_outside_the_window_cannot_be_asked_for(client, series):
 
 def test_picking_a_time_books_the_next_session_of_the_series(client, series, patient):
     url = pick_path(series)
-    chosen = slot_value(local(2026, 5, 27, 11), series.planned_by_id)
+    chosen = slot_value(london(2026, 5, 27, 11), series.planned_by_id)
 
     done = visit(client, url, data={"slot": chosen})
 
     appointment = Appointment.objects.get(series=series, status=AppointmentStatus.BOOKED)
-    assert appointment.starts_at == local(2026, 5, 27, 11)
+    assert appointment.starts_at == london(2026, 5, 27, 11)
     assert appointment.series_session_number == 2
     assert appointment.booked_by is None
     assert "Your next session is booked" in done.content.decode()
     assert "booked for <strong>Wednesday 27 May 2026 at 11:00</strong>" in done.content.decode()
     # The confirmation follows; the closing follow-up never goes.
-    sweep(local(2026, 5, 20, 20, 35))
-    sweep(local(2026, 5, 25, 9))
+    sweep(london(2026, 5, 20, 20, 35))
+    sweep(london(2026, 5, 25, 9))
     subjects = [message.subject for message in sent_to(patient.email)]
     assert "Your appointment on Wednesday 27 May 2026 at 11:00 is booked" in subjects
     assert not any(subject.startswith("Last days") for subject in subjects)
 
 
 def test_a_time_outside_the_window_is_refused_even_if_free(client, series):
-    too_late = slot_value(local(2026, 6, 3, 11), series.planned_by_id)
+    too_late = slot_value(london(2026, 6, 3, 11), series.planned_by_id)
 
     response = visit(client, pick_path(series), data={"slot": too_late})
 
@@ -108,11 +111,15 @@ def test_a_time_outside_the_window_is_refused_even_if_free(client, series):
 
 
 def test_a_time_before_the_spacing_minimum_is_refused(client, practitioner, patient):
-    open_clinic(practitioner)
-    series = series_after_sessions(patient, practitioner, [FIRST_SESSION])
-    too_soon = slot_value(local(2026, 5, 15, 11), practitioner.pk)
+    open_clinic_every_day(practitioner)
+    series = series_after_sessions(
+        patient=patient, practitioner=practitioner, performed=[FIRST_SESSION]
+    )
+    too_soon = slot_value(london(2026, 5, 15, 11), practitioner.pk)
 
-    response = visit(client, pick_path(series), when=local(2026, 5, 12, 9), data={"slot": too_soon})
+    response = visit(
+        client, pick_path(series), when=london(2026, 5, 12, 9), data={"slot": too_soon}
+    )
 
     assert not Appointment.objects.filter(series=series).exists()
     assert "Please pick one of the times shown." in response.content.decode()
@@ -126,13 +133,13 @@ def test_a_pick_too_close_to_a_one_off_of_the_same_treatment_is_refused(
             patient=patient,
             practitioner=practitioner,
             treatment_type=series.treatment_type,
-            starts_at=local(2026, 5, 22, 11),
+            starts_at=london(2026, 5, 22, 11),
         )
 
     response = visit(
         client,
         pick_path(series),
-        data={"slot": slot_value(local(2026, 5, 27, 11), practitioner.pk)},
+        data={"slot": slot_value(london(2026, 5, 27, 11), practitioner.pk)},
     )
 
     assert "sessions must be at least 14 days apart" in response.content.decode()
@@ -145,13 +152,13 @@ def test_a_time_taken_meanwhile_is_explained_and_nothing_is_booked(client, serie
             patient=PatientFactory(),
             practitioner=practitioner,
             treatment_type=treatment_type(),
-            starts_at=local(2026, 5, 27, 11),
+            starts_at=london(2026, 5, 27, 11),
         )
 
     response = visit(
         client,
         pick_path(series),
-        data={"slot": slot_value(local(2026, 5, 27, 11), practitioner.pk)},
+        data={"slot": slot_value(london(2026, 5, 27, 11), practitioner.pk)},
     )
 
     assert response.context["error"]
@@ -160,7 +167,7 @@ def test_a_time_taken_meanwhile_is_explained_and_nothing_is_booked(client, serie
 
 def test_a_used_pick_link_shows_the_booked_session(client, series):
     url = pick_path(series)
-    visit(client, url, data={"slot": slot_value(local(2026, 5, 27, 11), series.planned_by_id)})
+    visit(client, url, data={"slot": slot_value(london(2026, 5, 27, 11), series.planned_by_id)})
 
     again = visit(client, url, when=OPENED_AT + dt.timedelta(days=1))
 
@@ -169,35 +176,20 @@ def test_a_used_pick_link_shows_the_booked_session(client, series):
 
 
 def test_a_pick_link_from_before_the_last_session_is_out_of_date(client, practitioner, patient):
-    open_clinic(practitioner)
-    series = series_after_sessions(patient, practitioner, [FIRST_SESSION])
+    open_clinic_every_day(practitioner)
+    series = series_after_sessions(
+        patient=patient, practitioner=practitioner, performed=[FIRST_SESSION]
+    )
     old_url = pick_path(series)
-    series = series_after_sessions_more(series, practitioner, local(2026, 5, 25, 10))
+    performed_at = london(2026, 5, 25, 10)
+    with at(performed_at + dt.timedelta(minutes=40)):
+        signed_session(series, practitioner, performed_at, signed_after=dt.timedelta(minutes=40))
+    series.refresh_from_db()
 
-    response = visit(client, old_url, when=local(2026, 5, 26, 9))
+    response = visit(client, old_url, when=london(2026, 5, 26, 9))
 
     assert "This link is out of date" in response.content.decode()
     assert response.context["days"] == []
-
-
-def series_after_sessions_more(series: Any, practitioner: Any, performed_at: dt.datetime) -> Any:
-    signed_at = performed_at + dt.timedelta(minutes=40)
-    with at(signed_at):
-        logged = session_log(
-            series=series,
-            record=SessionRecord(
-                practitioner=practitioner,
-                performed_at=performed_at,
-                areas=["face"],
-                parameters={"intensity": 4, "vacuum": 4, "crystal_flow": 3, "passes": 2},
-                duration_minutes=30,
-            ),
-            by=practitioner.user,
-            now=signed_at,
-        )
-        session_sign(session=logged.session, by=practitioner.user, now=signed_at)
-    series.refresh_from_db()
-    return series
 
 
 def test_a_tampered_pick_link_is_a_404(client, series):

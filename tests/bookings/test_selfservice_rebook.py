@@ -11,18 +11,18 @@ import pytest
 from bookings import links
 from bookings.models import Appointment, AppointmentStatus
 from bookings.services.appointments import appointment_cancel
-from tests.bookings.messaging_support import at, book, local, open_clinic
+from tests.builders import at, book, london, open_clinic_every_day
 
 pytestmark = pytest.mark.django_db
 
-OPENED_AT = local(2026, 6, 2, 9)
+OPENED_AT = london(2026, 6, 2, 9)
 
 
 @pytest.fixture
 def cancelled(practitioner: Any, patient: Any) -> Appointment:
-    open_clinic(practitioner)
-    appointment = book(patient, practitioner, local(2026, 6, 10, 10), when=local(2026, 6, 1, 12))
-    with at(local(2026, 6, 1, 13)):
+    open_clinic_every_day(practitioner)
+    appointment = book(patient, practitioner, london(2026, 6, 10, 10), when=london(2026, 6, 1, 12))
+    with at(london(2026, 6, 1, 13)):
         return appointment_cancel(appointment=appointment, reason="Clinic closed")
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from bookings import selectors, services
 from bookings.models import Appointment, AppointmentStatus
-from tests.bookings.builders import MONDAY, assess, local, series_after_sessions
+from tests.builders import MONDAY, assess, local, series_after_sessions
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +23,7 @@ def series(bookable: Any, patient: Any, practitioner: Any) -> Any:
         patient=patient,
         practitioner=practitioner,
         treatment_type=bookable,
-        session_days=[MONDAY - 35 * DAY, MONDAY - 14 * DAY],
+        performed=[MONDAY - 35 * DAY, MONDAY - 14 * DAY],
     )
 
 
@@ -51,7 +51,7 @@ def test_refuses_a_series_session_before_its_window_with_the_earliest_date(
         patient=patient,
         practitioner=practitioner,
         treatment_type=bookable,
-        session_days=[MONDAY - 7 * DAY],
+        performed=[MONDAY - 7 * DAY],
     )
     with pytest.raises(services.SpacingViolation) as refused:
         book_session(recent, practitioner, local(MONDAY + DAY, 10))
@@ -65,7 +65,7 @@ def test_books_after_the_window_and_flags_it_overdue(bookable, patient, practiti
         patient=patient,
         practitioner=practitioner,
         treatment_type=bookable,
-        session_days=[MONDAY - 30 * DAY],
+        performed=[MONDAY - 30 * DAY],
     )
     appointment = book_session(late, practitioner, local(MONDAY + DAY, 10))
     assert appointment.overdue is True
@@ -78,7 +78,7 @@ def test_practitioner_can_override_the_minimum_with_a_recorded_reason(
         patient=patient,
         practitioner=practitioner,
         treatment_type=bookable,
-        session_days=[MONDAY - 12 * DAY],
+        performed=[MONDAY - 12 * DAY],
     )
     appointment = book_session(
         recent,
@@ -96,7 +96,7 @@ def test_receptionist_cannot_override_the_minimum(bookable, patient, practitione
         patient=patient,
         practitioner=practitioner,
         treatment_type=bookable,
-        session_days=[MONDAY - 12 * DAY],
+        performed=[MONDAY - 12 * DAY],
     )
     with pytest.raises(services.OverrideNotAllowed, match="Only a practitioner"):
         book_session(
@@ -109,22 +109,24 @@ def test_receptionist_cannot_override_the_minimum(bookable, patient, practitione
 
 
 def test_refuses_booking_past_the_planned_sessions(bookable, patient, practitioner):
-    done = series_after_sessions(
+    # Session 1 done, session 2 booked: the plan of two is full, though the series is open.
+    full = series_after_sessions(
         patient=patient,
         practitioner=practitioner,
         treatment_type=bookable,
-        session_days=[MONDAY - 35 * DAY, MONDAY - 14 * DAY],
+        performed=[MONDAY - 14 * DAY],
         planned=2,
     )
+    book_session(full, practitioner, local(MONDAY + DAY, 10))
     with pytest.raises(services.SeriesFull) as refused:
-        book_session(done, practitioner, local(MONDAY + DAY, 10))
+        book_session(full, practitioner, local(MONDAY + 22 * DAY, 10))
     assert refused.value.message == (
         "All 2 planned sessions of this series are already booked or done."
     )
 
 
 def test_a_series_of_another_treatment_is_refused(series, practitioner):
-    from tests.factories import treatment_type
+    from tests.builders import treatment_type
 
     diamond = treatment_type("Diamond-tip microdermabrasion")
     with pytest.raises(services.BookingError, match="series is for Crystal"):
@@ -145,7 +147,7 @@ def test_a_suitability_override_recorded_on_the_series_covers_its_sessions(
         patient=patient,
         practitioner=practitioner,
         treatment_type=bookable,
-        session_days=[MONDAY - 20 * DAY],
+        performed=[MONDAY - 20 * DAY],
         override_reason="Eczema only on the hands; face clear",
     )
     appointment = book_session(

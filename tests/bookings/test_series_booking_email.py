@@ -13,8 +13,7 @@ from django.test import TestCase
 
 from bookings import selectors, services
 from clinic.models import MessageKind, MessageStatus, OutboundMessage
-from tests.bookings.builders import MONDAY, local, series_after_sessions
-from tests.bookings.messaging_support import move, sent_to, sweep
+from tests.builders import MONDAY, local, move, sent_to, series_after_sessions, sweep
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +26,7 @@ def booked(bookable: Any, patient: Any, practitioner: Any, receptionist: Any) ->
         patient=patient,
         practitioner=practitioner,
         treatment_type=bookable,
-        session_days=[MONDAY - 35 * DAY, MONDAY - 14 * DAY],
+        performed=[MONDAY - 35 * DAY, MONDAY - 14 * DAY],
     )
     plan = selectors.series_proposals(series, now=local(MONDAY, 8))
     mail.outbox.clear()

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from bookings import selectors
-from tests.bookings.builders import MONDAY, local, series_after_sessions
+from tests.builders import MONDAY, local, series_after_sessions
 from treatments.selectors_series import series_next_window
 
 pytestmark = pytest.mark.django_db
@@ -47,7 +47,7 @@ def test_the_series_page_and_the_due_list_give_a_series_the_same_status(
         patient=patient,
         practitioner=practitioner,
         treatment_type=crystal,
-        session_days=[ANCHOR] if started else [],
+        performed=[ANCHOR] if started else [],
     )
     if not started:
         series.start_on = ANCHOR

@@ -16,7 +16,7 @@ from bookings.models import (
     TimeOff,
 )
 from clinic.models import ClinicClosure, Room
-from tests.bookings.builders import MONDAY, assess, local
+from tests.builders import MONDAY, assess, local
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db

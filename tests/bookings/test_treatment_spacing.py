@@ -13,7 +13,7 @@ from bookings import services
 from bookings.models import Appointment, AppointmentStatus
 from bookings.services.appointments import PlannedSession, SeriesPlanError
 from bookings.services.tokens import api_token_issue
-from tests.bookings.builders import MONDAY, local, series_after_sessions
+from tests.builders import MONDAY, local, series_after_sessions
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +26,7 @@ EARLIEST = dt.date(2026, 4, 6)  # 14 days after session 1 on Monday 23 March
 def series_started_today(bookable: Any, patient: Any, practitioner: Any) -> Any:
     """Microdermabrasion series, session 1 done this morning."""
     return series_after_sessions(
-        patient=patient, practitioner=practitioner, treatment_type=bookable, session_days=[MONDAY]
+        patient=patient, practitioner=practitioner, treatment_type=bookable, performed=[MONDAY]
     )
 
 
@@ -93,7 +93,7 @@ def test_a_series_session_too_close_to_a_one_off_of_the_same_treatment_is_refuse
     bookable, patient, practitioner
 ):
     planned = series_after_sessions(
-        patient=patient, practitioner=practitioner, treatment_type=bookable, session_days=[]
+        patient=patient, practitioner=practitioner, treatment_type=bookable, performed=[]
     )
     book(patient, practitioner, bookable, local(MONDAY + DAY, 10))
 
@@ -165,7 +165,7 @@ def test_booking_the_rest_of_a_series_is_refused_next_to_a_one_off(
         patient=patient,
         practitioner=practitioner,
         treatment_type=bookable,
-        session_days=[],
+        performed=[],
         planned=2,
     )
     book(patient, practitioner, bookable, local(MONDAY + 2 * DAY, 10))

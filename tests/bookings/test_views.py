@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from bookings import services
 from bookings.models import Appointment, AppointmentStatus
 from clinic.models import Room
-from tests.bookings.builders import MONDAY, assess, local, series_after_sessions
+from tests.builders import MONDAY, assess, local, series_after_sessions
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -87,7 +87,7 @@ def test_calendar_card_shows_session_k_of_n_overdue_and_suitability(
         patient=patient,
         practitioner=practitioner,
         treatment_type=bookable,
-        session_days=[MONDAY - 60 * DAY, MONDAY - 30 * DAY],
+        performed=[MONDAY - 60 * DAY, MONDAY - 30 * DAY],
     )
     book(patient, practitioner, bookable, local(MONDAY, 10), series=late)
     client.force_login(receptionist)
@@ -240,7 +240,7 @@ def test_a_too_early_series_session_shows_the_earliest_date_and_a_search_link(
         patient=patient,
         practitioner=practitioner,
         treatment_type=bookable,
-        session_days=[MONDAY - 7 * DAY],
+        performed=[MONDAY - 7 * DAY],
     )
     client.force_login(receptionist)
 
@@ -345,7 +345,7 @@ def test_receptionist_cannot_complete_but_practitioner_can_and_then_logs_the_ses
         patient=patient,
         practitioner=practitioner,
         treatment_type=bookable,
-        session_days=[MONDAY - 21 * DAY],
+        performed=[MONDAY - 21 * DAY],
     )
     appointment = book(patient, practitioner, bookable, local(MONDAY, 10), series=series)
     time_machine.move_to(local(MONDAY, 10, 35), tick=False)
@@ -429,7 +429,7 @@ def test_slot_search_for_a_series_defaults_to_its_window_and_links_to_booking(
         patient=patient,
         practitioner=practitioner,
         treatment_type=bookable,
-        session_days=[MONDAY - 35 * DAY, MONDAY - 14 * DAY],
+        performed=[MONDAY - 35 * DAY, MONDAY - 14 * DAY],
     )
     client.force_login(receptionist)
 
@@ -477,7 +477,7 @@ def test_due_list_links_each_series_to_a_search_in_its_window(
         patient=patient,
         practitioner=practitioner,
         treatment_type=bookable,
-        session_days=[MONDAY - 51 * DAY, MONDAY - 30 * DAY],
+        performed=[MONDAY - 51 * DAY, MONDAY - 30 * DAY],
     )
     client.force_login(receptionist)
     html = client.get("/due/").content.decode()
@@ -498,7 +498,7 @@ def test_due_list_counts_lapsed_series_and_links_to_them_on_their_own_page(
         patient=lapsed_patient,
         practitioner=practitioner,
         treatment_type=bookable,
-        session_days=[cutoff - 30 * DAY, cutoff - DAY],
+        performed=[cutoff - 30 * DAY, cutoff - DAY],
     )
     client.force_login(receptionist)
 
@@ -527,7 +527,7 @@ def test_book_the_rest_proposes_then_books_all_sessions(
         patient=patient,
         practitioner=practitioner,
         treatment_type=bookable,
-        session_days=[MONDAY - 35 * DAY, MONDAY - 14 * DAY],
+        performed=[MONDAY - 35 * DAY, MONDAY - 14 * DAY],
         planned=4,
     )
     client.force_login(receptionist)
@@ -556,7 +556,7 @@ def test_calendar_opened_to_book_for_a_patient_carries_them_into_every_free_time
         patient=patient,
         practitioner=practitioner,
         treatment_type=bookable,
-        session_days=[MONDAY - 35 * DAY, MONDAY - 14 * DAY],
+        performed=[MONDAY - 35 * DAY, MONDAY - 14 * DAY],
     )
     client.force_login(receptionist)
     html = client.get(

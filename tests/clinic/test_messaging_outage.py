@@ -17,8 +17,8 @@ from bookings.models import Appointment, AppointmentStatus
 from clinic import emails, messaging
 from clinic.models import MailServerState, MessageKind, MessageStatus, OutboundMessage
 from clinic.tasks import dispatch_due_messages
-from tests.bookings.messaging_support import ensure_catalogue
-from tests.factories import PractitionerFactory, RoomFactory, treatment_type
+from tests.builders import ensure_catalogue, treatment_type
+from tests.factories import PractitionerFactory, RoomFactory
 from tests.smtp_sink import free_port, running_sink, smtp_settings
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from bookings.forms import BookingForm, CancelForm, ClosureForm, RescheduleForm, TimeOffForm
 from clinic.forms import PatientForm
-from tests.treatments.series_support import crystal, london, plan
+from tests.builders import london, planned_series, treatment_type
 from treatments.forms.assessments import AmendmentForm, AssessmentForm
 from treatments.forms.catalogue import ParameterRowForm, TreatmentTypeForm
 from treatments.forms.series import SeriesPlanForm, SeriesStopForm
@@ -37,10 +37,10 @@ FORMS: dict[str, Callable[[Any, Any], forms.Form]] = {
     "assessment": lambda data, patient: AssessmentForm(data, patient=patient, today=TODAY),
     "assessment amendment": lambda data, patient: AmendmentForm(data, patient=patient, today=TODAY),
     "session log": lambda data, patient: SessionForm(
-        data, treatment_type=crystal(), can_override=True
+        data, treatment_type=treatment_type(), can_override=True
     ),
     "session amendment": lambda data, patient: SessionAmendForm(
-        data, treatment_type=crystal(), can_override=True
+        data, treatment_type=treatment_type(), can_override=True
     ),
     "series plan": lambda data, patient: SeriesPlanForm(
         data, assessed_concerns={}, suggestions={}, needs_override=True
@@ -98,7 +98,7 @@ def test_overlong_patient_notes_are_a_form_error_on_the_page_not_a_500(
 def test_overlong_session_notes_are_a_form_error_on_the_page_not_a_500(
     client: Any, practitioner: Any, patient: Any
 ) -> None:
-    series = plan(patient, practitioner, start_on=TODAY)
+    series = planned_series(patient, practitioner, start_on=TODAY)
     client.force_login(practitioner.user)
 
     with time_machine.travel(london(2026, 3, 2, 12), tick=False):

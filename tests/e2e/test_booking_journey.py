@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.bookings.builders import (
+from tests.builders import (
     MONDAY,
     crystal_with_room,
     local,
-    open_clinic,
+    open_clinic_business_hours,
     series_after_sessions,
     working_week,
 )
@@ -30,14 +30,14 @@ def clinic_day(time_machine: Any, practitioner: Any, receptionist: Any, patient:
     """Monday 23 March 2026, 08:00: Zoë had sessions 1 and 2 (the last on 7 March), so
     session 3 is due between 21 March and 4 April; Liam is another patient."""
     time_machine.move_to(local(MONDAY, 8), tick=True)
-    open_clinic()
+    open_clinic_business_hours()
     crystal = crystal_with_room()
     working_week(practitioner)
     series_after_sessions(
         patient=patient,
         practitioner=practitioner,
         treatment_type=crystal,
-        session_days=[MONDAY - 37 * DAY, MONDAY - 16 * DAY],
+        performed=[MONDAY - 37 * DAY, MONDAY - 16 * DAY],
     )
     PatientFactory(given_name="Liam", family_name="Walsh")
     return crystal

@@ -8,7 +8,13 @@ import pytest
 
 from bookings import services
 from bookings.models import Appointment
-from tests.bookings.builders import MONDAY, crystal_with_room, local, open_clinic, working_week
+from tests.builders import (
+    MONDAY,
+    crystal_with_room,
+    local,
+    open_clinic_business_hours,
+    working_week,
+)
 from tests.factories import PatientFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -20,7 +26,7 @@ def busy_morning(time_machine: Any, practitioner: Any, receptionist: Any, patien
     into the freed time at 10:15; Noah's 14:00 appointment was moved to 14:07 before the
     quarter-hour grid was enforced."""
     time_machine.move_to(local(MONDAY, 8), tick=True)
-    open_clinic()
+    open_clinic_business_hours()
     crystal = crystal_with_room()
     working_week(practitioner)
     zoe = services.appointment_book(

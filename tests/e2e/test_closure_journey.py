@@ -16,8 +16,8 @@ from playwright.sync_api import expect
 from bookings.models import Appointment, AppointmentStatus
 from bookings.services.appointments import appointment_book
 from clinic.models import MessageKind, OutboundMessage
-from tests.bookings.messaging_support import LONDON, open_clinic
-from tests.factories import PatientFactory, treatment_type
+from tests.builders import LONDON, open_clinic_every_day, treatment_type
+from tests.factories import PatientFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -26,7 +26,7 @@ def test_manager_closes_a_booked_day_and_the_patients_get_a_link_to_pick_a_new_t
     page, browser, live_server, sign_in, settings, manager, practitioner, patient
 ):
     settings.CLINIC_BASE_URL = live_server.url
-    open_clinic(practitioner)
+    open_clinic_every_day(practitioner)
     other = PatientFactory(given_name="Ines", family_name="Duarte", email="ines@patients.example")
     day = (timezone.now().astimezone(LONDON) + dt.timedelta(days=5)).date()
     with TestCase.captureOnCommitCallbacks(execute=True):

@@ -21,8 +21,7 @@ from bookings.links import unsubscribe_link
 from bookings.models import Appointment, AppointmentStatus
 from bookings.services.appointments import appointment_book
 from bookings.tasks import sweep_patient_messages
-from tests.bookings.messaging_support import LONDON, open_clinic
-from tests.factories import treatment_type
+from tests.builders import LONDON, open_clinic_every_day, treatment_type
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -59,7 +58,7 @@ def fits_the_screen(page: Any) -> bool:
 
 
 def test_patient_confirms_moves_and_cancels_from_their_phone(phone, practitioner, patient):
-    open_clinic(practitioner)
+    open_clinic_every_day(practitioner)
     day = (timezone.now().astimezone(LONDON) + dt.timedelta(days=5)).date()
     starts_at = dt.datetime.combine(day, dt.time(10), tzinfo=LONDON)
     with TestCase.captureOnCommitCallbacks(execute=True):

@@ -55,11 +55,11 @@ def test_practitioner_plans_logs_signs_and_is_refused_a_second_session_a_week_la
 def _plan_log_and_sign(
     page: Any, sign_in: Any, practitioner: Any, patient: Any, day_one: dt.date
 ) -> None:
-    from tests.treatments.series_support import assess
+    from tests.builders import assess
 
     for entry in DEFAULT_TREATMENT_TYPES:
         TreatmentType.objects.get_or_create(name=entry["name"], defaults=entry)
-    assess(patient, practitioner, assessed_on=day_one)
+    assess(patient, by=practitioner.user, assessed_on=day_one)
 
     sign_in("amara")
     page.goto(f"/patients/{patient.pk}/")

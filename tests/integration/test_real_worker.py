@@ -12,8 +12,8 @@ from django.utils import timezone
 from bookings.models import Appointment, AppointmentStatus
 from clinic import emails
 from clinic.models import MessageKind, MessageStatus, OutboundMessage
-from tests.bookings.messaging_support import ensure_catalogue
-from tests.factories import PatientFactory, PractitionerFactory, RoomFactory, treatment_type
+from tests.builders import ensure_catalogue, treatment_type
+from tests.factories import PatientFactory, PractitionerFactory, RoomFactory
 from tests.integration.conftest import SWEEP_SECONDS, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

@@ -104,7 +104,7 @@ def test_anonymous_visitors_are_refused_everywhere_but_the_allowlist(client: Cli
 @pytest.fixture
 def real_ids(patient: Any, practitioner: Any) -> dict[str, dict[str, object]]:
     """Arguments that reach a real row, so allowed roles see the page rather than a 404."""
-    from tests.factories import treatment_type
+    from tests.builders import treatment_type
 
     common = {
         "patient_id": patient.pk,

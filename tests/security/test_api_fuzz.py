@@ -19,7 +19,7 @@ from schemathesis.checks import not_a_server_error
 
 from bookings.services.tokens import api_token_issue
 from clinic.roles import Role
-from tests.bookings.builders import crystal_with_room, open_clinic, working_week
+from tests.builders import crystal_with_room, open_clinic_business_hours, working_week
 from tests.factories import PatientFactory, PractitionerFactory, UserFactory
 
 
@@ -53,7 +53,7 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 def manager_token(db: Any) -> str:
     user = UserFactory(username="fuzz-manager", role=Role.MANAGER)
     practitioner = PractitionerFactory(user=user, display_name="Fuzz Practitioner")
-    open_clinic()
+    open_clinic_business_hours()
     working_week(practitioner)
     crystal_with_room()
     PatientFactory(given_name="Fuzz", family_name="Patient")

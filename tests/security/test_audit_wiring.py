@@ -9,7 +9,13 @@ import pytest
 from bookings import services as booking_services
 from clinic import audit
 from clinic.models import AuditAction, AuditEntry
-from tests.bookings.builders import MONDAY, crystal_with_room, local, open_clinic, working_week
+from tests.builders import (
+    MONDAY,
+    crystal_with_room,
+    local,
+    open_clinic_business_hours,
+    working_week,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +23,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def bookable(time_machine: Any, practitioner: Any) -> Any:
     time_machine.move_to(local(MONDAY, 8), tick=False)
-    open_clinic()
+    open_clinic_business_hours()
     working_week(practitioner)
     return crystal_with_room()
 
@@ -60,15 +66,17 @@ def test_booking_and_moving_an_appointment_are_audited_with_before_and_after(
 
 
 def test_logging_signing_and_amending_a_session_are_audited(practitioner: Any, patient: Any):
-    from tests.treatments.series_support import log, london, plan, record
+    from tests.builders import logged_session, london, planned_series, session_record
     from treatments.services.sessions import session_amend, session_sign
 
-    series = plan(patient, practitioner, start_on=london(2026, 3, 2).date())
-    session = log(series, practitioner, london(2026, 3, 2, 10), notes="First visit")
+    series = planned_series(patient, practitioner, start_on=london(2026, 3, 2).date())
+    session = logged_session(series, practitioner, london(2026, 3, 2, 10), notes="First visit")
     session_sign(session=session, by=practitioner.user, now=london(2026, 3, 2, 11))
     session_amend(
         session=session,
-        record=record(practitioner, london(2026, 3, 2, 10), notes="First visit, mild flush"),
+        record=session_record(
+            practitioner, london(2026, 3, 2, 10), notes="First visit, mild flush"
+        ),
         reason="Forgot the flush",
         by=practitioner.user,
         now=london(2026, 3, 3, 9),
@@ -100,11 +108,13 @@ def test_logging_signing_and_amending_a_session_are_audited(practitioner: Any, p
 
 
 def test_discarding_a_draft_session_is_audited_with_what_it_held(practitioner: Any, patient: Any):
-    from tests.treatments.series_support import log, london, plan
+    from tests.builders import logged_session, london, planned_series
     from treatments.services.sessions import session_discard
 
-    series = plan(patient, practitioner, start_on=london(2026, 3, 2).date())
-    session = log(series, practitioner, london(2026, 3, 2, 10), notes="Logged on the wrong file")
+    series = planned_series(patient, practitioner, start_on=london(2026, 3, 2).date())
+    session = logged_session(
+        series, practitioner, london(2026, 3, 2, 10), notes="Logged on the wrong file"
+    )
     session_discard(session=session)
 
     deleted = _entries("treatments.treatmentsession")[-1]
@@ -113,10 +123,10 @@ def test_discarding_a_draft_session_is_audited_with_what_it_held(practitioner: A
 
 
 def test_planning_changing_and_stopping_a_series_are_audited(practitioner: Any, patient: Any):
-    from tests.treatments.series_support import london, plan
+    from tests.builders import london, planned_series
     from treatments.services.series import series_stop, series_update_plan
 
-    series = plan(patient, practitioner, start_on=london(2026, 3, 2).date())
+    series = planned_series(patient, practitioner, start_on=london(2026, 3, 2).date())
     series_update_plan(
         series=series,
         planned_sessions=8,
@@ -136,9 +146,9 @@ def test_planning_changing_and_stopping_a_series_are_audited(practitioner: Any, 
 def test_clinical_pages_record_who_viewed_them(
     client: Any, practitioner: Any, patient: Any, receptionist: Any
 ):
-    from tests.treatments.series_support import london, plan
+    from tests.builders import london, planned_series
 
-    series = plan(patient, practitioner, start_on=london(2026, 3, 2).date())
+    series = planned_series(patient, practitioner, start_on=london(2026, 3, 2).date())
     client.force_login(practitioner.user)
     client.get(f"/patients/{patient.pk}/")
     client.get(f"/series/{series.pk}/")
@@ -159,10 +169,10 @@ def test_clinical_pages_record_who_viewed_them(
 def test_session_and_aftercare_pages_record_who_read_them(
     client: Any, practitioner: Any, patient: Any
 ):
-    from tests.treatments.series_support import log_and_sign, london, plan
+    from tests.builders import london, planned_series, signed_session
 
-    series = plan(patient, practitioner, start_on=london(2026, 3, 2).date())
-    session = log_and_sign(series, practitioner, london(2026, 3, 2, 10))
+    series = planned_series(patient, practitioner, start_on=london(2026, 3, 2).date())
+    session = signed_session(series, practitioner, london(2026, 3, 2, 10))
     client.force_login(practitioner.user)
     assert client.get(f"/sessions/{session.pk}/").status_code == 200
     assert client.get(f"/sessions/{session.pk}/aftercare/").status_code == 200

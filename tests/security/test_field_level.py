@@ -19,9 +19,16 @@ from bookings import reminders
 from bookings.services import appointment_book
 from bookings.services.tokens import api_token_issue
 from clinic.models import OutboundMessage
-from tests.bookings.builders import MONDAY, crystal_with_room, local, open_clinic, working_week
+from tests.builders import (
+    MONDAY,
+    crystal_with_room,
+    local,
+    open_clinic_business_hours,
+    planned_series,
+    signed_session,
+    working_week,
+)
 from tests.factories import PatientFactory
-from tests.treatments.series_support import log_and_sign, plan
 from treatments.models import SkinAssessment
 from treatments.services.assessments import AssessmentDetails, assessment_amend
 from treatments.services.series import series_stop
@@ -38,10 +45,10 @@ ASSESSMENT_NOTES_SECRET = "Canary-anxious-about-redness-at-work"
 @pytest.fixture
 def clinical_history(practitioner: Any, patient: Any, time_machine: Any) -> dict[str, Any]:
     time_machine.move_to(local(MONDAY, 8), tick=False)
-    open_clinic()
+    open_clinic_business_hours()
     working_week(practitioner)
     start = MONDAY - dt.timedelta(days=21)
-    series = plan(patient, practitioner, start_on=start)
+    series = planned_series(patient, practitioner, start_on=start)
     # Through an amendment, as the app does it: the canary is in the amendment's trail too.
     assessment = SkinAssessment.objects.get(patient=patient)
     assessment_amend(
@@ -55,7 +62,7 @@ def clinical_history(practitioner: Any, patient: Any, time_machine: Any) -> dict
         ),
         reason="Patient mentioned an allergy",
     )
-    session = log_and_sign(
+    session = signed_session(
         series,
         practitioner,
         local(start, 10),
@@ -180,11 +187,11 @@ def unsuitable_history(practitioner: Any, time_machine: Any) -> dict[str, Any]:
     practitioner's words), a stopped series with its reason, and an appointment booked on a
     practitioner's recorded override (so the calendar shows their card)."""
     time_machine.move_to(local(MONDAY, 8), tick=False)
-    open_clinic()
+    open_clinic_business_hours()
     working_week(practitioner)
     patient = PatientFactory(given_name="Noor", family_name="Haddad")
     start = MONDAY - dt.timedelta(days=21)
-    series = plan(patient, practitioner, start_on=start)
+    series = planned_series(patient, practitioner, start_on=start)
     assessment = SkinAssessment.objects.get(patient=patient)
     assessment_amend(
         assessment=assessment,

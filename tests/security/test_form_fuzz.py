@@ -27,10 +27,19 @@ from bookings.services.tokens import api_token_issue
 from clinic.access import ADMIN_NAMESPACE, ANONYMOUS, API_NAMESPACE, MATRIX, M, P, R
 from clinic.models import ClinicClosure, MessageStatus, OutboundMessage
 from clinic.roles import Role
-from tests.bookings.builders import MONDAY, crystal_with_room, local, open_clinic, working_week
-from tests.factories import PatientFactory, PractitionerFactory, UserFactory, treatment_type
+from tests.builders import (
+    MONDAY,
+    crystal_with_room,
+    local,
+    logged_session,
+    open_clinic_business_hours,
+    planned_series,
+    signed_session,
+    treatment_type,
+    working_week,
+)
+from tests.factories import PatientFactory, PractitionerFactory, UserFactory
 from tests.security.urlwalk import concrete_path, routes
-from tests.treatments.series_support import log, log_and_sign, plan
 
 pytestmark = pytest.mark.django_db
 
@@ -114,13 +123,13 @@ def world(time_machine: Any) -> dict[str, Any]:
     time_machine.move_to(local(MONDAY, 8), tick=False)
     manager = UserFactory(username="fuzz-manager", role=Role.MANAGER, is_staff=True)
     practitioner = PractitionerFactory(user=manager, display_name="Fuzz Practitioner")
-    open_clinic()
+    open_clinic_business_hours()
     working_week(practitioner)
     crystal = crystal_with_room()
     patient = PatientFactory(given_name="Fuzz", family_name="Target")
-    signed_series = plan(patient, practitioner, start_on=MONDAY - dt.timedelta(days=42))
-    signed = log_and_sign(signed_series, practitioner, local(MONDAY - dt.timedelta(days=42), 10))
-    draft = log(signed_series, practitioner, local(MONDAY - dt.timedelta(days=14), 10))
+    signed_series = planned_series(patient, practitioner, start_on=MONDAY - dt.timedelta(days=42))
+    signed = signed_session(signed_series, practitioner, local(MONDAY - dt.timedelta(days=42), 10))
+    draft = logged_session(signed_series, practitioner, local(MONDAY - dt.timedelta(days=14), 10))
     appointment = appointment_book(
         patient=patient,
         practitioner=practitioner,

@@ -18,9 +18,16 @@ from django.core import mail
 
 from bookings import services as booking_services
 from bookings.tasks import sweep_patient_messages
-from tests.bookings.builders import MONDAY, crystal_with_room, local, open_clinic, working_week
+from tests.builders import (
+    MONDAY,
+    crystal_with_room,
+    local,
+    open_clinic_business_hours,
+    planned_series,
+    signed_session,
+    working_week,
+)
 from tests.factories import PatientFactory
-from tests.treatments.series_support import log_and_sign, plan
 
 pytestmark = pytest.mark.django_db
 
@@ -56,13 +63,13 @@ def test_a_canary_patient_never_appears_in_logs_or_task_payloads(
 ):
     caplog.set_level(logging.DEBUG)
     time_machine.move_to(local(MONDAY, 8), tick=False)
-    open_clinic()
+    open_clinic_business_hours()
     working_week(practitioner)
     patient = PatientFactory(**CANARY)
-    series = plan(patient, practitioner, start_on=MONDAY - dt.timedelta(days=21))
+    series = planned_series(patient, practitioner, start_on=MONDAY - dt.timedelta(days=21))
 
     with django_capture_on_commit_callbacks(execute=True):
-        log_and_sign(series, practitioner, local(MONDAY - dt.timedelta(days=21), 10))
+        signed_session(series, practitioner, local(MONDAY - dt.timedelta(days=21), 10))
         appointment = booking_services.appointment_book(
             patient=patient,
             practitioner=practitioner,

@@ -157,15 +157,22 @@ def test_erasure_keeps_clinical_records_cancels_what_is_booked_and_sends_nothing
     from bookings import reminders
     from bookings.models import Appointment, AppointmentStatus
     from bookings.services import appointment_book
-    from tests.bookings.builders import MONDAY, crystal_with_room, local, open_clinic, working_week
-    from tests.treatments.series_support import log_and_sign, plan
+    from tests.builders import (
+        MONDAY,
+        crystal_with_room,
+        local,
+        open_clinic_business_hours,
+        planned_series,
+        signed_session,
+        working_week,
+    )
     from treatments.models import TreatmentSession
 
     time_machine.move_to(local(MONDAY, 8), tick=False)
-    open_clinic()
+    open_clinic_business_hours()
     working_week(practitioner)
-    series = plan(patient, practitioner, start_on=MONDAY - dt.timedelta(days=21))
-    session = log_and_sign(
+    series = planned_series(patient, practitioner, start_on=MONDAY - dt.timedelta(days=21))
+    session = signed_session(
         series, practitioner, local(MONDAY - dt.timedelta(days=21), 10), notes="Mild erythema"
     )
     appointment = appointment_book(

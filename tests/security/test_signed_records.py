@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
-from tests.treatments.series_support import assess, log_and_sign, london, plan
+from tests import builders
+from tests.builders import assess, london, planned_series
 from treatments.models import SignedRecordLocked, SkinAssessment, TreatmentSession
 
 pytestmark = pytest.mark.django_db
@@ -15,8 +16,10 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def signed_session(practitioner: Any, patient: Any) -> TreatmentSession:
-    series = plan(patient, practitioner, start_on=london(2026, 3, 2).date())
-    return log_and_sign(series, practitioner, london(2026, 3, 2, 10), notes="As recorded")
+    series = planned_series(patient, practitioner, start_on=london(2026, 3, 2).date())
+    return builders.signed_session(
+        series, practitioner, london(2026, 3, 2, 10), notes="As recorded"
+    )
 
 
 def test_a_bulk_update_of_signed_sessions_is_refused(signed_session: TreatmentSession):
@@ -43,7 +46,7 @@ def test_saving_a_changed_signed_session_is_refused_by_the_database(
 
 
 def test_raw_sql_cannot_change_a_signed_assessment(practitioner: Any, patient: Any):
-    assessment = assess(patient, practitioner, assessed_on=london(2026, 3, 2).date())
+    assessment = assess(patient, by=practitioner.user, assessed_on=london(2026, 3, 2).date())
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "UPDATE treatments_skinassessment SET notes = 'edited' WHERE id = %s", [assessment.pk]
@@ -52,10 +55,10 @@ def test_raw_sql_cannot_change_a_signed_assessment(practitioner: Any, patient: A
 
 
 def test_drafts_still_update_in_bulk(practitioner: Any, patient: Any):
-    from tests.treatments.series_support import log
+    from tests.builders import logged_session
 
-    series = plan(patient, practitioner, start_on=london(2026, 3, 2).date())
-    draft = log(series, practitioner, london(2026, 3, 2, 10))
+    series = planned_series(patient, practitioner, start_on=london(2026, 3, 2).date())
+    draft = logged_session(series, practitioner, london(2026, 3, 2, 10))
     assert TreatmentSession.objects.filter(pk=draft.pk).update(notes="Draft note") == 1
 
 

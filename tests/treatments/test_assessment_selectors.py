@@ -12,7 +12,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from clinic import timeline
-from tests.factories import PatientFactory, assessment_details, record_assessment
+from tests.builders import assess, assessment_details
+from tests.factories import PatientFactory
 from treatments.selectors import (
     assessment_for_page,
     assessment_page,
@@ -46,8 +47,8 @@ def test_a_patient_without_assessments_has_no_screening(patient: Any):
 def test_latest_screening_gives_the_newest_assessment_with_reasons_and_advice(
     patient: Any, practitioner: Any, django_assert_num_queries: Any
 ):
-    record_assessment(patient, practitioner.user, assessed_on=TODAY - dt.timedelta(days=30))
-    newest = record_assessment(patient, practitioner.user, fitzpatrick=5, sign=False)
+    assess(patient, by=practitioner.user, assessed_on=TODAY - dt.timedelta(days=30))
+    newest = assess(patient, by=practitioner.user, fitzpatrick=5, sign=False)
 
     with django_assert_num_queries(1):
         latest = latest_screening(patient)
@@ -63,7 +64,7 @@ def test_an_assessment_older_than_the_setting_is_due_again(
     patient: Any, practitioner: Any, settings: Any
 ):
     settings.REASSESSMENT_AFTER_DAYS = 30
-    record_assessment(patient, practitioner.user, assessed_on=TODAY - dt.timedelta(days=31))
+    assess(patient, by=practitioner.user, assessed_on=TODAY - dt.timedelta(days=31))
 
     assert latest_screening(patient).reassessment_due
     assert not latest_screening(patient, today=TODAY - dt.timedelta(days=1)).reassessment_due
@@ -74,13 +75,13 @@ def test_latest_screenings_for_a_list_is_one_query_whatever_its_length(
 ):
     patients = PatientFactory.create_batch(6)
     for index, patient in enumerate(patients[:5]):
-        record_assessment(
+        assess(
             patient,
-            practitioner.user,
+            by=practitioner.user,
             assessed_on=TODAY - dt.timedelta(days=400),
             contraindications={"eczema"},
         )
-        record_assessment(patient, practitioner.user, fitzpatrick=1 + index)
+        assess(patient, by=practitioner.user, fitzpatrick=1 + index)
 
     with django_assert_num_queries(1):
         screenings = latest_screenings(patients)
@@ -116,7 +117,7 @@ def test_suggested_sessions_follow_each_treatment_types_defaults():
 def test_the_assessment_page_keeps_the_original_visible_beside_each_amendment(
     patient: Any, practitioner: Any, second_practitioner: Any
 ):
-    signed = record_assessment(patient, practitioner.user, allergies="None known")
+    signed = assess(patient, by=practitioner.user, allergies="None known")
     assessment_amend(
         assessment=signed,
         user=second_practitioner.user,
@@ -150,8 +151,8 @@ def test_the_assessment_page_keeps_the_original_visible_beside_each_amendment(
 
 
 def test_an_unamended_assessment_has_no_separate_original(patient: Any, practitioner: Any):
-    signed = record_assessment(
-        patient, practitioner.user, concerns={"age_spots": "moderate", "dull_rough": "mild"}
+    signed = assess(
+        patient, by=practitioner.user, concerns={"age_spots": "moderate", "dull_rough": "mild"}
     )
 
     page = assessment_page(assessment_for_page(signed.pk))
@@ -169,7 +170,7 @@ def test_an_unamended_assessment_has_no_separate_original(patient: Any, practiti
 def test_the_timeline_lists_assessments_and_amendments_for_clinicians(
     patient: Any, practitioner: Any
 ):
-    signed = record_assessment(patient, practitioner.user, contraindications={"rosacea"})
+    signed = assess(patient, by=practitioner.user, contraindications={"rosacea"})
     assessment_amend(
         assessment=signed,
         user=practitioner.user,
@@ -195,7 +196,7 @@ def test_the_timeline_lists_assessments_and_amendments_for_clinicians(
 def test_receptionists_see_the_timeline_verdict_but_no_clinical_detail_or_link(
     patient: Any, practitioner: Any, receptionist: Any
 ):
-    record_assessment(patient, practitioner.user, contraindications={"rosacea"}, sign=False)
+    assess(patient, by=practitioner.user, contraindications={"rosacea"}, sign=False)
 
     (entry,) = [
         entry
@@ -211,14 +212,12 @@ def test_receptionists_see_the_timeline_verdict_but_no_clinical_detail_or_link(
 def test_timeline_entries_cost_the_same_queries_for_one_or_many_assessments(
     patient: Any, practitioner: Any
 ):
-    record_assessment(patient, practitioner.user)
+    assess(patient, by=practitioner.user)
     timeline.entries_for(patient, user=practitioner.user)  # the user's roles are cached
     with CaptureQueriesContext(connection) as one:
         timeline.entries_for(patient, user=practitioner.user)
     for days in range(1, 5):
-        signed = record_assessment(
-            patient, practitioner.user, assessed_on=TODAY - dt.timedelta(days=days)
-        )
+        signed = assess(patient, by=practitioner.user, assessed_on=TODAY - dt.timedelta(days=days))
         assessment_amend(
             assessment=signed,
             user=practitioner.user,

@@ -10,7 +10,8 @@ import time_machine
 from django.db import IntegrityError, transaction
 
 from clinic.models import Patient
-from tests.factories import PractitionerFactory, UserFactory, assessment_details, record_assessment
+from tests.builders import assess, assessment_details
+from tests.factories import PractitionerFactory, UserFactory
 from treatments import rules
 from treatments.models import Amendment, SkinAssessment
 from treatments.services.assessments import (
@@ -41,7 +42,7 @@ def frozen_clock() -> Any:
 def test_recording_with_rosacea_ticked_stores_not_suitable_and_updates_the_badge(
     patient: Any, practitioner: Any
 ):
-    assessment = record_assessment(patient, practitioner.user, contraindications={"rosacea"})
+    assessment = assess(patient, by=practitioner.user, contraindications={"rosacea"})
 
     assert assessment.practitioner == practitioner
     assert assessment.outcome == "not_suitable"
@@ -56,7 +57,7 @@ def test_recording_with_rosacea_ticked_stores_not_suitable_and_updates_the_badge
 
 
 def test_a_draft_is_unsigned_and_already_sets_the_badge(patient: Any, practitioner: Any):
-    assessment = record_assessment(patient, practitioner.user, sign=False, skin_type="sensitive")
+    assessment = assess(patient, by=practitioner.user, sign=False, skin_type="sensitive")
 
     assert assessment.signed_at is None
     assert assessment.signed_by is None
@@ -72,7 +73,7 @@ def test_only_a_user_linked_to_a_practitioner_can_record(
     user = request.getfixturevalue(role_user)
 
     with pytest.raises(NotAPractitioner, match="not linked to a practitioner"):
-        record_assessment(patient, user)
+        assess(patient, by=user)
 
     assert SkinAssessment.objects.count() == 0
 
@@ -84,13 +85,13 @@ def test_an_inactive_practitioner_is_told_their_profile_is_inactive(
     practitioner.save()
 
     with pytest.raises(NotAPractitioner, match="marked inactive"):
-        record_assessment(patient, practitioner.user)
+        assess(patient, by=practitioner.user)
 
 
 def test_a_manager_linked_to_a_practitioner_records_like_a_practitioner(patient: Any, manager: Any):
     PractitionerFactory(display_name="Malcolm Reyes", user=manager)
 
-    assessment = record_assessment(patient, manager)
+    assessment = assess(patient, by=manager)
 
     assert assessment.practitioner.display_name == "Malcolm Reyes"
 
@@ -113,7 +114,7 @@ def test_impossible_dates_and_empty_other_are_refused(
     patient: Any, practitioner: Any, changes: dict[str, Any], field: str, message: str
 ):
     with pytest.raises(AssessmentError, match=message) as refused:
-        record_assessment(patient, practitioner.user, **changes)
+        assess(patient, by=practitioner.user, **changes)
 
     assert refused.value.field == field
 
@@ -122,17 +123,17 @@ def test_an_archived_patient_must_be_unarchived_first(patient: Any, practitioner
     Patient.objects.filter(pk=patient.pk).update(is_active=False)
 
     with pytest.raises(AssessmentError, match="Unarchive the patient"):
-        record_assessment(patient, practitioner.user)
+        assess(patient, by=practitioner.user)
 
 
 def test_the_badge_follows_the_latest_assessment_by_date_not_by_entry_order(
     patient: Any, practitioner: Any
 ):
-    record_assessment(patient, practitioner.user, skin_type="sensitive")
+    assess(patient, by=practitioner.user, skin_type="sensitive")
     # Entered afterwards, but from a consultation two months earlier.
-    record_assessment(
+    assess(
         patient,
-        practitioner.user,
+        by=practitioner.user,
         assessed_on=TODAY - dt.timedelta(days=60),
         contraindications={"eczema"},
     )
@@ -144,9 +145,9 @@ def test_the_badge_follows_the_latest_assessment_by_date_not_by_entry_order(
 
 def test_the_screening_is_as_of_the_assessment_date(patient: Any, practitioner: Any):
     # Surgery 5 months before the assessment: recent at the time, whatever today is.
-    assessment = record_assessment(
+    assessment = assess(
         patient,
-        practitioner.user,
+        by=practitioner.user,
         assessed_on=dt.date(2025, 10, 1),
         contraindications={"recent_surgery"},
         surgery_on=dt.date(2025, 5, 1),
@@ -159,7 +160,7 @@ def test_the_screening_is_as_of_the_assessment_date(patient: Any, practitioner: 
 
 
 def test_the_author_edits_a_draft_and_signs_it(patient: Any, practitioner: Any):
-    draft = record_assessment(patient, practitioner.user, sign=False)
+    draft = assess(patient, by=practitioner.user, sign=False)
 
     updated = assessment_update_draft(
         assessment=draft,
@@ -179,7 +180,7 @@ def test_the_author_edits_a_draft_and_signs_it(patient: Any, practitioner: Any):
 def test_another_practitioner_cannot_edit_or_sign_someone_elses_draft(
     patient: Any, practitioner: Any, second_practitioner: Any
 ):
-    draft = record_assessment(patient, practitioner.user, sign=False)
+    draft = assess(patient, by=practitioner.user, sign=False)
 
     with pytest.raises(NotTheAuthor, match="Only Amara Okafor"):
         assessment_sign(assessment=draft, user=second_practitioner.user)
@@ -198,7 +199,7 @@ def test_another_practitioner_cannot_edit_or_sign_someone_elses_draft(
 def test_a_signed_assessment_cannot_be_signed_again_or_edited_as_a_draft(
     patient: Any, practitioner: Any
 ):
-    signed = record_assessment(patient, practitioner.user)
+    signed = assess(patient, by=practitioner.user)
 
     with pytest.raises(AlreadySigned):
         assessment_sign(assessment=signed, user=practitioner.user)
@@ -214,7 +215,7 @@ def test_a_signed_assessment_cannot_be_signed_again_or_edited_as_a_draft(
 def test_an_amendment_records_who_why_and_each_change_and_updates_the_screening(
     patient: Any, practitioner: Any, second_practitioner: Any
 ):
-    signed = record_assessment(patient, practitioner.user, allergies="")
+    signed = assess(patient, by=practitioner.user, allergies="")
 
     amendment = assessment_amend(
         assessment=signed,
@@ -239,7 +240,7 @@ def test_an_amendment_records_who_why_and_each_change_and_updates_the_screening(
 
 
 def test_an_amendment_needs_a_reason(patient: Any, practitioner: Any):
-    signed = record_assessment(patient, practitioner.user)
+    signed = assess(patient, by=practitioner.user)
 
     with pytest.raises(AssessmentError, match="Say why") as refused:
         assessment_amend(
@@ -254,7 +255,7 @@ def test_an_amendment_needs_a_reason(patient: Any, practitioner: Any):
 
 
 def test_an_amendment_that_changes_nothing_is_refused(patient: Any, practitioner: Any):
-    signed = record_assessment(patient, practitioner.user)
+    signed = assess(patient, by=practitioner.user)
 
     with pytest.raises(NothingToAmend):
         assessment_amend(
@@ -266,7 +267,7 @@ def test_an_amendment_that_changes_nothing_is_refused(patient: Any, practitioner
 
 
 def test_a_draft_is_edited_not_amended(patient: Any, practitioner: Any):
-    draft = record_assessment(patient, practitioner.user, sign=False)
+    draft = assess(patient, by=practitioner.user, sign=False)
 
     with pytest.raises(NotSigned):
         assessment_amend(
@@ -278,7 +279,7 @@ def test_a_draft_is_edited_not_amended(patient: Any, practitioner: Any):
 
 
 def test_a_receptionist_cannot_amend(patient: Any, practitioner: Any, receptionist: Any):
-    signed = record_assessment(patient, practitioner.user)
+    signed = assess(patient, by=practitioner.user)
 
     with pytest.raises(NotAPractitioner):
         assessment_amend(
@@ -292,7 +293,7 @@ def test_a_receptionist_cannot_amend(patient: Any, practitioner: Any, receptioni
 def test_the_database_refuses_a_silent_change_to_a_signed_assessment(
     patient: Any, practitioner: Any
 ):
-    signed = record_assessment(patient, practitioner.user)
+    signed = assess(patient, by=practitioner.user)
 
     with pytest.raises(IntegrityError), transaction.atomic():
         SkinAssessment.objects.filter(pk=signed.pk).update(notes="changed behind the trail")
@@ -302,7 +303,7 @@ def test_the_database_refuses_a_silent_change_to_a_signed_assessment(
 
 
 def test_the_database_allows_drafts_to_change(patient: Any, practitioner: Any):
-    draft = record_assessment(patient, practitioner.user, sign=False)
+    draft = assess(patient, by=practitioner.user, sign=False)
 
     SkinAssessment.objects.filter(pk=draft.pk).update(notes="still a draft")
 
@@ -344,7 +345,7 @@ def test_the_patient_badge_and_the_rules_agree_on_when_reassessment_is_due(
 def test_recording_is_written_to_the_audit_trail(patient: Any, practitioner: Any):
     from clinic.models import AuditEntry
 
-    assessment = record_assessment(patient, practitioner.user)
+    assessment = assess(patient, by=practitioner.user)
 
     actions = list(
         AuditEntry.objects.filter(

@@ -9,8 +9,15 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from tests.builders import (
+    assess,
+    logged_session,
+    london,
+    planned_series,
+    signed_session,
+    treatment_type,
+)
 from tests.factories import PatientFactory
-from tests.treatments.series_support import assess, crystal, log, log_and_sign, london, plan
 from treatments.choices import SeriesStatus
 from treatments.models import TreatmentSeries
 
@@ -27,7 +34,7 @@ def _noon_on_monday_2_march() -> Any:
 
 def plan_data(**changes: Any) -> dict[str, Any]:
     return {
-        "treatment_type": crystal().pk,
+        "treatment_type": treatment_type().pk,
         "targeted_concerns": ["uneven_texture"],
         "planned_sessions": 6,
         "start_on": "2026-03-02",
@@ -39,7 +46,7 @@ def plan_data(**changes: Any) -> dict[str, Any]:
 def test_the_plan_page_suggests_the_session_count_from_the_assessment(
     client: Any, practitioner: Any, patient: Any
 ) -> None:
-    assess(patient, practitioner, assessed_on=TODAY, concerns={"acne_scars": "severe"})
+    assess(patient, by=practitioner.user, assessed_on=TODAY, concerns={"acne_scars": "severe"})
     client.force_login(practitioner.user)
 
     page = client.get(reverse("treatments:series_plan", args=[patient.pk]))
@@ -52,7 +59,7 @@ def test_the_plan_page_suggests_the_session_count_from_the_assessment(
 
 
 def test_planning_a_series_goes_to_its_page(client: Any, practitioner: Any, patient: Any) -> None:
-    assess(patient, practitioner, assessed_on=TODAY)
+    assess(patient, by=practitioner.user, assessed_on=TODAY)
     client.force_login(practitioner.user)
 
     response = client.post(
@@ -69,7 +76,7 @@ def test_planning_a_series_goes_to_its_page(client: Any, practitioner: Any, pati
 
 
 def test_caution_advice_shows_while_planning(client: Any, practitioner: Any, patient: Any) -> None:
-    assess(patient, practitioner, assessed_on=TODAY, fitzpatrick=5)
+    assess(patient, by=practitioner.user, assessed_on=TODAY, fitzpatrick=5)
     client.force_login(practitioner.user)
 
     page = client.get(reverse("treatments:series_plan", args=[patient.pk])).content.decode()
@@ -81,7 +88,7 @@ def test_caution_advice_shows_while_planning(client: Any, practitioner: Any, pat
 def test_a_not_suitable_patient_is_planned_only_with_an_override_reason(
     client: Any, practitioner: Any, patient: Any
 ) -> None:
-    assess(patient, practitioner, assessed_on=TODAY, contraindications=("rosacea",))
+    assess(patient, by=practitioner.user, assessed_on=TODAY, contraindications=("rosacea",))
     client.force_login(practitioner.user)
     url = reverse("treatments:series_plan", args=[patient.pk])
 
@@ -108,7 +115,7 @@ def test_planning_without_an_assessment_explains_what_to_do_first(
 
 
 def test_a_refused_plan_keeps_what_was_typed(client: Any, practitioner: Any, patient: Any) -> None:
-    plan(patient, practitioner, start_on=TODAY)
+    planned_series(patient, practitioner, start_on=TODAY)
     client.force_login(practitioner.user)
 
     page = client.post(
@@ -129,9 +136,9 @@ def test_receptionists_cannot_plan_a_series(client: Any, receptionist: Any, pati
 def test_the_series_page_shows_progress_the_next_window_and_the_sessions_side_by_side(
     client: Any, practitioner: Any, patient: Any
 ) -> None:
-    series = plan(patient, practitioner, start_on=dt.date(2026, 2, 9))
-    log_and_sign(series, practitioner, london(2026, 2, 9, 10))
-    log_and_sign(series, practitioner, london(2026, 2, 23, 10), redness="moderate")
+    series = planned_series(patient, practitioner, start_on=dt.date(2026, 2, 9))
+    signed_session(series, practitioner, london(2026, 2, 9, 10))
+    signed_session(series, practitioner, london(2026, 2, 23, 10), redness="moderate")
     client.force_login(practitioner.user)
 
     page = client.get(reverse("treatments:series_detail", args=[series.pk])).content.decode()
@@ -147,8 +154,8 @@ def test_the_series_page_shows_progress_the_next_window_and_the_sessions_side_by
 def test_receptionists_see_progress_and_windows_but_no_clinical_detail(
     client: Any, practitioner: Any, receptionist: Any, patient: Any
 ) -> None:
-    series = plan(patient, practitioner, start_on=dt.date(2026, 2, 9))
-    log_and_sign(series, practitioner, london(2026, 2, 9, 10), notes="Reacted to vacuum 6")
+    series = planned_series(patient, practitioner, start_on=dt.date(2026, 2, 9))
+    signed_session(series, practitioner, london(2026, 2, 9, 10), notes="Reacted to vacuum 6")
     client.force_login(receptionist)
 
     page = client.get(reverse("treatments:series_detail", args=[series.pk])).content.decode()
@@ -170,7 +177,7 @@ def test_receptionists_see_progress_and_windows_but_no_clinical_detail(
 def test_a_newly_planned_series_offers_to_book_its_sessions(
     client: Any, practitioner: Any, receptionist: Any, patient: Any
 ) -> None:
-    series = plan(patient, practitioner, start_on=dt.date(2026, 3, 9))
+    series = planned_series(patient, practitioner, start_on=dt.date(2026, 3, 9))
     client.force_login(receptionist)
 
     page = client.get(reverse("treatments:series_detail", args=[series.pk])).content.decode()
@@ -180,7 +187,7 @@ def test_a_newly_planned_series_offers_to_book_its_sessions(
 
 
 def test_a_stopped_series_offers_no_booking(client: Any, practitioner: Any, patient: Any) -> None:
-    series = plan(patient, practitioner, start_on=dt.date(2026, 3, 9))
+    series = planned_series(patient, practitioner, start_on=dt.date(2026, 3, 9))
     TreatmentSeries.objects.filter(pk=series.pk).update(
         status=SeriesStatus.STOPPED, stop_reason="Moved abroad"
     )
@@ -195,7 +202,7 @@ def test_the_series_list_runs_a_fixed_number_of_queries(
     client: Any, practitioner: Any, receptionist: Any, django_assert_num_queries: Any
 ) -> None:
     for _ in range(4):
-        plan(PatientFactory(), practitioner, start_on=TODAY)
+        planned_series(PatientFactory(), practitioner, start_on=TODAY)
     client.force_login(receptionist)
     client.get(reverse("treatments:series_list"))
 
@@ -207,7 +214,7 @@ def test_the_series_list_runs_a_fixed_number_of_queries(
 
 
 def test_the_series_list_filters_by_status(client: Any, practitioner: Any, patient: Any) -> None:
-    series = plan(patient, practitioner, start_on=TODAY)
+    series = planned_series(patient, practitioner, start_on=TODAY)
     client.force_login(practitioner.user)
 
     active = client.get(reverse("treatments:series_list"), {"status": "active"})
@@ -221,7 +228,7 @@ def test_the_series_list_filters_by_status(client: Any, practitioner: Any, patie
 def test_stopping_a_series_asks_for_the_reason(
     client: Any, practitioner: Any, patient: Any
 ) -> None:
-    series = plan(patient, practitioner, start_on=TODAY)
+    series = planned_series(patient, practitioner, start_on=TODAY)
     client.force_login(practitioner.user)
     url = reverse("treatments:series_stop", args=[series.pk])
 
@@ -235,8 +242,8 @@ def test_stopping_a_series_asks_for_the_reason(
 
 
 def test_changing_the_plan_adds_sessions(client: Any, practitioner: Any, patient: Any) -> None:
-    series = plan(patient, practitioner, start_on=TODAY)
-    log(series, practitioner, london(2026, 3, 2, 10))
+    series = planned_series(patient, practitioner, start_on=TODAY)
+    logged_session(series, practitioner, london(2026, 3, 2, 10))
     client.force_login(practitioner.user)
 
     response = client.post(
@@ -256,8 +263,8 @@ def test_changing_the_plan_adds_sessions(client: Any, practitioner: Any, patient
 def test_a_completed_series_is_moved_on_to_maintenance_from_its_page(
     client: Any, practitioner: Any, patient: Any
 ) -> None:
-    series = plan(patient, practitioner, start_on=dt.date(2026, 2, 9), planned_sessions=1)
-    log_and_sign(series, practitioner, london(2026, 2, 9, 10))
+    series = planned_series(patient, practitioner, start_on=dt.date(2026, 2, 9), planned_sessions=1)
+    signed_session(series, practitioner, london(2026, 2, 9, 10))
     client.force_login(practitioner.user)
 
     page = client.post(reverse("treatments:series_maintenance", args=[series.pk]), follow=True)

@@ -7,7 +7,14 @@ from typing import Any
 
 import pytest
 
-from tests.treatments.series_support import assess, crystal, log, log_and_sign, london, plan
+from tests.builders import (
+    assess,
+    logged_session,
+    london,
+    planned_series,
+    signed_session,
+    treatment_type,
+)
 from treatments.choices import SeriesStatus, Suitability
 from treatments.models import TreatmentType
 from treatments.services.series import (
@@ -28,7 +35,7 @@ TODAY = dt.date(2026, 3, 2)
 def _plan(patient: Any, practitioner: Any, *, by: Any = None, **changes: Any) -> Any:
     values: dict[str, Any] = {
         "patient": patient,
-        "treatment_type": crystal(),
+        "treatment_type": treatment_type(),
         "planned_by": practitioner,
         "targeted_concerns": ["uneven_texture"],
         "planned_sessions": 6,
@@ -43,7 +50,7 @@ def _plan(patient: Any, practitioner: Any, *, by: Any = None, **changes: Any) ->
 def test_planning_refuses_a_patient_whose_latest_screening_is_not_suitable(
     patient: Any, practitioner: Any
 ) -> None:
-    assess(patient, practitioner, assessed_on=TODAY, contraindications=("rosacea",))
+    assess(patient, by=practitioner.user, assessed_on=TODAY, contraindications=("rosacea",))
 
     with pytest.raises(SuitabilityRefused) as refused:
         _plan(patient, practitioner)
@@ -56,7 +63,7 @@ def test_planning_refuses_a_patient_whose_latest_screening_is_not_suitable(
 def test_a_practitioner_can_plan_for_a_not_suitable_patient_with_a_recorded_reason(
     patient: Any, practitioner: Any
 ) -> None:
-    assess(patient, practitioner, assessed_on=TODAY, contraindications=("rosacea",))
+    assess(patient, by=practitioner.user, assessed_on=TODAY, contraindications=("rosacea",))
 
     series = _plan(patient, practitioner, override_reason="Dermatologist cleared: letter on file")
 
@@ -67,7 +74,7 @@ def test_a_practitioner_can_plan_for_a_not_suitable_patient_with_a_recorded_reas
 def test_only_a_practitioner_can_override_not_suitable(
     patient: Any, practitioner: Any, manager: Any
 ) -> None:
-    assess(patient, practitioner, assessed_on=TODAY, contraindications=("eczema",))
+    assess(patient, by=practitioner.user, assessed_on=TODAY, contraindications=("eczema",))
 
     with pytest.raises(SuitabilityRefused, match="Only a practitioner can override"):
         _plan(patient, practitioner, by=manager, override_reason="Patient insists")
@@ -76,7 +83,7 @@ def test_only_a_practitioner_can_override_not_suitable(
 def test_a_caution_patient_can_be_planned_and_the_advice_is_at_hand(
     patient: Any, practitioner: Any
 ) -> None:
-    assess(patient, practitioner, assessed_on=TODAY, skin_type="sensitive")
+    assess(patient, by=practitioner.user, assessed_on=TODAY, skin_type="sensitive")
 
     series = _plan(patient, practitioner)
     context = planning_context(patient=patient, today=TODAY)
@@ -88,9 +95,12 @@ def test_a_caution_patient_can_be_planned_and_the_advice_is_at_hand(
 
 def test_the_latest_assessment_decides_suitability(patient: Any, practitioner: Any) -> None:
     assess(
-        patient, practitioner, assessed_on=dt.date(2026, 1, 5), contraindications=("active_acne",)
+        patient,
+        by=practitioner.user,
+        assessed_on=dt.date(2026, 1, 5),
+        contraindications=("active_acne",),
     )
-    assess(patient, practitioner, assessed_on=dt.date(2026, 2, 20))
+    assess(patient, by=practitioner.user, assessed_on=dt.date(2026, 2, 20))
 
     series = _plan(patient, practitioner)
 
@@ -120,24 +130,24 @@ def test_the_suggested_session_count_follows_the_worst_concern_and_the_treatment
     crystal_sessions: int,
     microneedling_sessions: int,
 ) -> None:
-    assess(patient, practitioner, assessed_on=TODAY, concerns=concerns)
+    assess(patient, by=practitioner.user, assessed_on=TODAY, concerns=concerns)
     context = planning_context(patient=patient, today=TODAY)
     microneedling = TreatmentType.objects.get(name="Microneedling (nano tip)")
 
-    assert context.suggested_sessions(crystal()) == crystal_sessions
+    assert context.suggested_sessions(treatment_type()) == crystal_sessions
     assert context.suggested_sessions(microneedling) == microneedling_sessions
 
 
 def test_an_assessment_older_than_six_months_asks_for_reassessment(
     patient: Any, practitioner: Any
 ) -> None:
-    assess(patient, practitioner, assessed_on=dt.date(2025, 8, 1))
+    assess(patient, by=practitioner.user, assessed_on=dt.date(2025, 8, 1))
 
     assert planning_context(patient=patient, today=TODAY).reassessment_due is True
 
 
 def test_a_patient_has_one_open_series_per_treatment(patient: Any, practitioner: Any) -> None:
-    plan(patient, practitioner, start_on=TODAY)
+    planned_series(patient, practitioner, start_on=TODAY)
 
     with pytest.raises(SeriesError, match="already has a planned series of Crystal"):
         _plan(patient, practitioner)
@@ -149,11 +159,11 @@ def test_a_patient_has_one_open_series_per_treatment(patient: Any, practitioner:
 
 
 def test_a_retired_treatment_cannot_be_planned(patient: Any, practitioner: Any) -> None:
-    assess(patient, practitioner, assessed_on=TODAY)
-    TreatmentType.objects.filter(pk=crystal().pk).update(is_active=False)
+    assess(patient, by=practitioner.user, assessed_on=TODAY)
+    TreatmentType.objects.filter(pk=treatment_type().pk).update(is_active=False)
 
     with pytest.raises(SeriesError, match="no longer offered"):
-        _plan(patient, practitioner, treatment_type=crystal())
+        _plan(patient, practitioner, treatment_type=treatment_type())
 
 
 @pytest.mark.parametrize(
@@ -170,7 +180,7 @@ def test_a_retired_treatment_cannot_be_planned(patient: Any, practitioner: Any) 
 def test_a_plan_is_checked_before_it_is_saved(
     patient: Any, practitioner: Any, changes: dict[str, Any], field: str
 ) -> None:
-    assess(patient, practitioner, assessed_on=TODAY)
+    assess(patient, by=practitioner.user, assessed_on=TODAY)
 
     with pytest.raises(SeriesError) as refused:
         _plan(patient, practitioner, **changes)
@@ -181,9 +191,9 @@ def test_a_plan_is_checked_before_it_is_saved(
 def test_the_plan_never_drops_below_the_sessions_already_signed(
     patient: Any, practitioner: Any
 ) -> None:
-    series = plan(patient, practitioner, start_on=TODAY, planned_sessions=4)
-    log_and_sign(series, practitioner, london(2026, 3, 2, 10))
-    log_and_sign(series, practitioner, london(2026, 3, 23, 10))
+    series = planned_series(patient, practitioner, start_on=TODAY, planned_sessions=4)
+    signed_session(series, practitioner, london(2026, 3, 2, 10))
+    signed_session(series, practitioner, london(2026, 3, 23, 10))
 
     with pytest.raises(SeriesError, match="Plan between 2 and 30 sessions: 2 are already done"):
         series_update_plan(
@@ -212,8 +222,8 @@ def test_the_plan_never_drops_below_the_sessions_already_signed(
 
 
 def test_the_start_date_is_fixed_once_a_session_is_logged(patient: Any, practitioner: Any) -> None:
-    series = plan(patient, practitioner, start_on=TODAY)
-    log(series, practitioner, london(2026, 3, 2, 10))
+    series = planned_series(patient, practitioner, start_on=TODAY)
+    logged_session(series, practitioner, london(2026, 3, 2, 10))
 
     with pytest.raises(SeriesError, match="start date cannot change"):
         series_update_plan(
@@ -228,8 +238,8 @@ def test_the_start_date_is_fixed_once_a_session_is_logged(patient: Any, practiti
 def test_stopping_a_series_needs_a_reason_and_records_who_and_when(
     patient: Any, practitioner: Any
 ) -> None:
-    series = plan(patient, practitioner, start_on=TODAY)
-    log_and_sign(series, practitioner, london(2026, 3, 2, 10))
+    series = planned_series(patient, practitioner, start_on=TODAY)
+    signed_session(series, practitioner, london(2026, 3, 2, 10))
 
     with pytest.raises(SeriesError, match="Give the reason"):
         series_stop(series=series, reason=" ", by=practitioner.user, now=london(2026, 3, 10))
@@ -249,8 +259,8 @@ def test_stopping_a_series_needs_a_reason_and_records_who_and_when(
 
 
 def test_a_series_with_an_unsigned_session_is_not_stopped(patient: Any, practitioner: Any) -> None:
-    series = plan(patient, practitioner, start_on=TODAY)
-    log(series, practitioner, london(2026, 3, 2, 10))
+    series = planned_series(patient, practitioner, start_on=TODAY)
+    logged_session(series, practitioner, london(2026, 3, 2, 10))
 
     with pytest.raises(SeriesError, match="Session 1 is logged but not signed"):
         series_stop(
@@ -259,7 +269,7 @@ def test_a_series_with_an_unsigned_session_is_not_stopped(patient: Any, practiti
 
 
 def test_only_a_completed_series_moves_on_to_maintenance(patient: Any, practitioner: Any) -> None:
-    series = plan(patient, practitioner, start_on=TODAY)
+    series = planned_series(patient, practitioner, start_on=TODAY)
 
     with pytest.raises(SeriesError, match="Only a completed series"):
         series_start_maintenance(series=series)

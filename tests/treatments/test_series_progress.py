@@ -8,7 +8,13 @@ from typing import Any
 import pytest
 
 from clinic import timeline
-from tests.treatments.series_support import log, log_and_sign, london, plan, sessions_every
+from tests.builders import (
+    logged_session,
+    london,
+    planned_series,
+    signed_session,
+    signed_sessions_every,
+)
 from treatments.models import TreatmentType
 from treatments.selectors_series import (
     NextKind,
@@ -27,7 +33,7 @@ START = dt.date(2026, 3, 2)
 
 @pytest.fixture
 def series(patient: Any, practitioner: Any) -> Any:
-    return plan(patient, practitioner, start_on=START)
+    return planned_series(patient, practitioner, start_on=START)
 
 
 def test_a_series_not_started_shows_its_start_and_all_proposed_dates(series: Any) -> None:
@@ -43,7 +49,7 @@ def test_a_series_not_started_shows_its_start_and_all_proposed_dates(series: Any
 def test_the_next_window_runs_from_14_to_28_days_after_the_last_session(
     series: Any, practitioner: Any
 ) -> None:
-    log_and_sign(series, practitioner, london(2026, 3, 2, 10))
+    signed_session(series, practitioner, london(2026, 3, 2, 10))
     series.refresh_from_db()
 
     window = series_next_window(series, today=dt.date(2026, 3, 9))
@@ -71,7 +77,7 @@ def test_the_next_window_runs_from_14_to_28_days_after_the_last_session(
 def test_the_window_status_tells_staff_whether_to_book_now(
     series: Any, practitioner: Any, today: dt.date, status: str
 ) -> None:
-    log_and_sign(series, practitioner, london(2026, 3, 2, 10))
+    signed_session(series, practitioner, london(2026, 3, 2, 10))
     series.refresh_from_db()
 
     assert series_next_window(series, today=today).status == status
@@ -80,7 +86,7 @@ def test_the_window_status_tells_staff_whether_to_book_now(
 def test_proposed_dates_for_the_remaining_sessions_never_lie_in_the_past(
     series: Any, practitioner: Any
 ) -> None:
-    log_and_sign(series, practitioner, london(2026, 3, 2, 10))
+    signed_session(series, practitioner, london(2026, 3, 2, 10))
     series.refresh_from_db()
 
     on_time = series_progress(series, today=dt.date(2026, 3, 10))
@@ -100,8 +106,8 @@ def test_proposed_dates_for_the_remaining_sessions_never_lie_in_the_past(
 def test_a_completed_series_shows_its_monthly_maintenance_schedule(
     patient: Any, practitioner: Any
 ) -> None:
-    series = plan(patient, practitioner, start_on=START, planned_sessions=2)
-    sessions_every(series, practitioner, first=london(2026, 3, 2, 10), count=2)
+    series = planned_series(patient, practitioner, start_on=START, planned_sessions=2)
+    signed_sessions_every(series, practitioner, first=london(2026, 3, 2, 10), count=2)
     series.refresh_from_db()
 
     progress = series_progress(series, today=dt.date(2026, 3, 30))
@@ -120,8 +126,8 @@ def test_a_completed_series_shows_its_monthly_maintenance_schedule(
 def test_maintenance_comes_due_after_the_maintenance_interval(
     patient: Any, practitioner: Any
 ) -> None:
-    series = plan(patient, practitioner, start_on=START, planned_sessions=1)
-    log_and_sign(series, practitioner, london(2026, 3, 2, 10))
+    series = planned_series(patient, practitioner, start_on=START, planned_sessions=1)
+    signed_session(series, practitioner, london(2026, 3, 2, 10))
     series = series_start_maintenance(series=series)
 
     assert series_next_window(series, today=dt.date(2026, 3, 20)).status == NextStatus.OPEN
@@ -140,8 +146,8 @@ def test_a_stopped_series_has_no_next_session(series: Any, practitioner: Any) ->
 
 def test_microneedling_uses_its_own_28_to_42_day_window(patient: Any, practitioner: Any) -> None:
     microneedling = TreatmentType.objects.get(name="Microneedling (nano tip)")
-    series = plan(patient, practitioner, start_on=START, treatment_type=microneedling)
-    log_and_sign(
+    series = planned_series(patient, practitioner, start_on=START, treatment_type=microneedling)
+    signed_session(
         series,
         practitioner,
         london(2026, 3, 2, 10),
@@ -157,8 +163,8 @@ def test_microneedling_uses_its_own_28_to_42_day_window(patient: Any, practition
 def test_sessions_side_by_side_show_the_trend_of_settings_and_skin_response(
     series: Any, practitioner: Any
 ) -> None:
-    log_and_sign(series, practitioner, london(2026, 3, 2, 10))
-    log_and_sign(
+    signed_session(series, practitioner, london(2026, 3, 2, 10))
+    signed_session(
         series,
         practitioner,
         london(2026, 3, 23, 10),
@@ -166,7 +172,9 @@ def test_sessions_side_by_side_show_the_trend_of_settings_and_skin_response(
         redness="moderate",
         swelling=True,
     )
-    log(series, practitioner, london(2026, 4, 13, 10), areas=["face", "neck"], redness="none")
+    logged_session(
+        series, practitioner, london(2026, 4, 13, 10), areas=["face", "neck"], redness="none"
+    )
 
     rows = {row.label: row.cells for row in session_trend(series, series_sessions(series))}
 
@@ -181,7 +189,7 @@ def test_sessions_side_by_side_show_the_trend_of_settings_and_skin_response(
 def test_values_of_a_parameter_removed_from_the_catalogue_stay_visible(
     series: Any, practitioner: Any
 ) -> None:
-    log_and_sign(series, practitioner, london(2026, 3, 2, 10))
+    signed_session(series, practitioner, london(2026, 3, 2, 10))
     treatment_type = series.treatment_type
     treatment_type.parameter_schema = treatment_type.parameter_schema[:1]
     treatment_type.save()
@@ -195,7 +203,7 @@ def test_values_of_a_parameter_removed_from_the_catalogue_stay_visible(
 def test_patient_timeline_shows_series_progress_to_all_but_session_detail_to_clinicians(
     series: Any, practitioner: Any, receptionist: Any, patient: Any
 ) -> None:
-    log_and_sign(series, practitioner, london(2026, 3, 2, 10))
+    signed_session(series, practitioner, london(2026, 3, 2, 10))
 
     clinical = [
         e

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from tests.treatments.series_support import log_and_sign, london, plan
+from tests.builders import london, planned_series, signed_session
 
 pytestmark = pytest.mark.django_db
 
@@ -16,8 +16,8 @@ pytestmark = pytest.mark.django_db
 def test_a_manager_can_read_a_signed_session_in_the_admin_but_not_change_or_delete_it(
     client: Any, manager: Any, patient: Any, practitioner: Any
 ) -> None:
-    series = plan(patient, practitioner, start_on=dt.date(2026, 3, 2))
-    session = log_and_sign(series, practitioner, london(2026, 3, 2, 10))
+    series = planned_series(patient, practitioner, start_on=dt.date(2026, 3, 2))
+    session = signed_session(series, practitioner, london(2026, 3, 2, 10))
     client.force_login(manager)
     change_url = reverse("admin:treatments_treatmentsession_change", args=[session.pk])
 

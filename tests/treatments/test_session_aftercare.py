@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.treatments.series_support import log_and_sign, london, plan
+from tests.builders import london, planned_series, signed_session
 from treatments.models import AftercareStatus
 from treatments.selectors_series import aftercare_notes_to_send
 from treatments.services.aftercare import (
@@ -24,8 +24,8 @@ NOW = london(2026, 3, 2, 11)
 
 @pytest.fixture
 def note(patient: Any, practitioner: Any) -> Any:
-    series = plan(patient, practitioner, start_on=dt.date(2026, 3, 2))
-    return log_and_sign(series, practitioner, london(2026, 3, 2, 10)).aftercare_note
+    series = planned_series(patient, practitioner, start_on=dt.date(2026, 3, 2))
+    return signed_session(series, practitioner, london(2026, 3, 2, 10)).aftercare_note
 
 
 def test_a_signed_session_leaves_its_note_waiting_for_the_sender(note: Any) -> None:

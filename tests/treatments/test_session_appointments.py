@@ -10,8 +10,8 @@ import time_machine
 from django.urls import reverse
 
 from bookings.models import Appointment
+from tests.builders import london, planned_series, session_record
 from tests.factories import PatientFactory, RoomFactory
-from tests.treatments.series_support import london, plan, record
 from treatments import appointment_links
 from treatments.services.sessions import (
     SessionError,
@@ -41,13 +41,13 @@ def appointment_for(patient: Any, practitioner: Any, series: Any) -> Appointment
 
 @pytest.fixture
 def series(patient: Any, practitioner: Any) -> Any:
-    return plan(patient, practitioner, start_on=dt.date(2026, 3, 2))
+    return planned_series(patient, practitioner, start_on=dt.date(2026, 3, 2))
 
 
 def _log(series: Any, practitioner: Any, appointment: Any = None) -> Any:
     return session_log(
         series=series,
-        record=record(practitioner, london(2026, 3, 2, 10)),
+        record=session_record(practitioner, london(2026, 3, 2, 10)),
         by=practitioner.user,
         now=london(2026, 3, 2, 11),
         appointment=appointment,
@@ -68,7 +68,7 @@ def test_logging_a_session_for_an_appointment_links_the_two(
 def test_an_appointment_of_another_patient_is_not_linked(series: Any, practitioner: Any) -> None:
     other = PatientFactory()
     appointment = appointment_for(
-        other, practitioner, plan(other, practitioner, start_on=dt.date(2026, 3, 2))
+        other, practitioner, planned_series(other, practitioner, start_on=dt.date(2026, 3, 2))
     )
 
     with pytest.raises(SessionError, match="another patient"):
@@ -84,7 +84,7 @@ def test_an_appointment_already_holding_a_session_is_not_linked_twice(
     session_sign(session=first, by=practitioner.user, now=london(2026, 3, 2, 11))
     second = session_log(
         series=series,
-        record=record(practitioner, london(2026, 3, 16, 10)),
+        record=session_record(practitioner, london(2026, 3, 16, 10)),
         by=practitioner.user,
         now=london(2026, 3, 16, 11),
     ).session
@@ -150,7 +150,7 @@ def test_an_appointment_id_of_another_series_in_the_link_is_ignored(
 ) -> None:
     other = PatientFactory()
     foreign = appointment_for(
-        other, practitioner, plan(other, practitioner, start_on=dt.date(2026, 3, 2))
+        other, practitioner, planned_series(other, practitioner, start_on=dt.date(2026, 3, 2))
     )
     client.force_login(practitioner.user)
     url = reverse("treatments:session_log", args=[series.pk]) + f"?appointment={foreign.pk}"

@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from tests.treatments.series_support import london, plan
+from tests.builders import london, planned_series
 from treatments.models import TreatmentType
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 def test_the_session_page_does_not_500_on_a_zero_minute_treatment(
     client: Any, practitioner: Any, patient: Any
 ) -> None:
-    series = plan(patient, practitioner, start_on=dt.date(2026, 3, 2))
+    series = planned_series(patient, practitioner, start_on=dt.date(2026, 3, 2))
     TreatmentType.objects.filter(pk=series.treatment_type_id).update(default_duration_minutes=0)
     client.force_login(practitioner.user)
 

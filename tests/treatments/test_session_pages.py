@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from tests.treatments.series_support import log, log_and_sign, london, plan
+from tests.builders import logged_session, london, planned_series, signed_session
 from treatments.models import AftercareStatus, TreatmentSession
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +23,7 @@ def _noon_on_monday_9_march() -> Any:
 
 @pytest.fixture
 def series(patient: Any, practitioner: Any) -> Any:
-    return plan(patient, practitioner, start_on=dt.date(2026, 2, 9))
+    return planned_series(patient, practitioner, start_on=dt.date(2026, 2, 9))
 
 
 def session_data(practitioner: Any, **changes: Any) -> dict[str, Any]:
@@ -48,7 +48,7 @@ def session_data(practitioner: Any, **changes: Any) -> dict[str, Any]:
 def test_the_log_page_starts_from_last_times_settings_and_shows_the_window(
     client: Any, practitioner: Any, series: Any
 ) -> None:
-    log_and_sign(series, practitioner, london(2026, 2, 9, 10), areas=["face", "neck"])
+    signed_session(series, practitioner, london(2026, 2, 9, 10), areas=["face", "neck"])
     client.force_login(practitioner.user)
 
     page = client.get(reverse("treatments:session_log", args=[series.pk]))
@@ -64,7 +64,9 @@ def test_the_log_page_starts_from_last_times_settings_and_shows_the_window(
 def test_intensity_advice_from_a_caution_screening_shows_while_logging(
     client: Any, practitioner: Any, patient: Any
 ) -> None:
-    series = plan(patient, practitioner, start_on=dt.date(2026, 3, 2), skin_type="sensitive")
+    series = planned_series(
+        patient, practitioner, start_on=dt.date(2026, 3, 2), skin_type="sensitive"
+    )
     client.force_login(practitioner.user)
 
     page = client.get(reverse("treatments:session_log", args=[series.pk])).content.decode()
@@ -94,7 +96,7 @@ def test_a_parameter_out_of_range_is_explained_next_to_it_and_nothing_typed_is_l
 def test_a_session_too_soon_is_refused_with_the_earliest_date(
     client: Any, practitioner: Any, series: Any
 ) -> None:
-    log_and_sign(series, practitioner, london(2026, 3, 2, 10))
+    signed_session(series, practitioner, london(2026, 3, 2, 10))
     client.force_login(practitioner.user)
 
     page = client.post(
@@ -112,7 +114,7 @@ def test_a_session_too_soon_is_refused_with_the_earliest_date(
 def test_a_practitioner_overrides_the_minimum_on_the_page_with_a_reason(
     client: Any, practitioner: Any, series: Any
 ) -> None:
-    log_and_sign(series, practitioner, london(2026, 3, 2, 10))
+    signed_session(series, practitioner, london(2026, 3, 2, 10))
     client.force_login(practitioner.user)
 
     page = client.post(
@@ -139,7 +141,7 @@ def test_a_manager_is_not_offered_the_spacing_override(
 def test_a_late_session_is_saved_with_an_overdue_warning(
     client: Any, practitioner: Any, series: Any
 ) -> None:
-    log_and_sign(series, practitioner, london(2026, 2, 8, 10))  # 29 days before
+    signed_session(series, practitioner, london(2026, 2, 8, 10))  # 29 days before
     client.force_login(practitioner.user)
 
     page = client.post(
@@ -176,7 +178,7 @@ def test_signing_on_the_page_locks_the_session_and_shows_the_printable_aftercare
 
 
 def test_signing_needs_a_post(client: Any, practitioner: Any, series: Any) -> None:
-    session = log(series, practitioner, london(2026, 3, 9, 10))
+    session = logged_session(series, practitioner, london(2026, 3, 9, 10))
     client.force_login(practitioner.user)
 
     assert client.get(reverse("treatments:session_sign", args=[session.pk])).status_code == 405
@@ -185,7 +187,7 @@ def test_signing_needs_a_post(client: Any, practitioner: Any, series: Any) -> No
 def test_an_unsigned_session_can_be_corrected_or_discarded(
     client: Any, practitioner: Any, series: Any
 ) -> None:
-    session = log(series, practitioner, london(2026, 3, 9, 10))
+    session = logged_session(series, practitioner, london(2026, 3, 9, 10))
     client.force_login(practitioner.user)
 
     edited = client.post(
@@ -204,7 +206,7 @@ def test_an_unsigned_session_can_be_corrected_or_discarded(
 def test_an_amendment_on_the_page_keeps_the_original_values_visible(
     client: Any, practitioner: Any, series: Any
 ) -> None:
-    session = log_and_sign(series, practitioner, london(2026, 3, 9, 10))
+    session = signed_session(series, practitioner, london(2026, 3, 9, 10))
     client.force_login(practitioner.user)
     url = reverse("treatments:session_amend", args=[session.pk])
 
@@ -229,7 +231,7 @@ def test_an_amendment_on_the_page_keeps_the_original_values_visible(
 def test_editing_a_signed_session_leads_to_the_amendment_page(
     client: Any, practitioner: Any, series: Any
 ) -> None:
-    session = log_and_sign(series, practitioner, london(2026, 3, 9, 10))
+    session = signed_session(series, practitioner, london(2026, 3, 9, 10))
     client.force_login(practitioner.user)
 
     response = client.get(reverse("treatments:session_edit", args=[session.pk]))
@@ -240,7 +242,7 @@ def test_editing_a_signed_session_leads_to_the_amendment_page(
 def test_receptionists_get_no_session_pages(
     client: Any, practitioner: Any, receptionist: Any, series: Any
 ) -> None:
-    session = log_and_sign(series, practitioner, london(2026, 3, 9, 10))
+    session = signed_session(series, practitioner, london(2026, 3, 9, 10))
     client.force_login(receptionist)
 
     pages = [

@@ -8,15 +8,15 @@ from typing import Any
 import pytest
 from django.db import IntegrityError, transaction
 
-from tests.treatments.series_support import (
+from tests.builders import (
     CRYSTAL_SETTINGS,
-    crystal,
-    log,
-    log_and_sign,
+    logged_session,
     london,
-    plan,
-    record,
-    sessions_every,
+    planned_series,
+    session_record,
+    signed_session,
+    signed_sessions_every,
+    treatment_type,
 )
 from treatments.choices import SeriesStatus
 from treatments.models import AftercareNote, AftercareStatus, Amendment, TreatmentSession
@@ -36,13 +36,13 @@ START = dt.date(2026, 3, 2)
 
 @pytest.fixture
 def series(patient: Any, practitioner: Any) -> Any:
-    return plan(patient, practitioner, start_on=START, planned_sessions=3)
+    return planned_series(patient, practitioner, start_on=START, planned_sessions=3)
 
 
 def test_signing_locks_the_session_and_writes_the_aftercare_note(
     series: Any, practitioner: Any
 ) -> None:
-    draft = log(
+    draft = logged_session(
         series,
         practitioner,
         london(2026, 3, 2, 10),
@@ -54,7 +54,7 @@ def test_signing_locks_the_session_and_writes_the_aftercare_note(
 
     assert draft.signed_at == london(2026, 3, 2, 10, 40)
     assert draft.signed_by == practitioner.user
-    assert note.template_text == crystal().aftercare_template
+    assert note.template_text == treatment_type().aftercare_template
     assert "sunscreen" in note.body
     assert note.body.endswith("Use the fragrance-free moisturiser we gave you.")
     assert note.status == AftercareStatus.PENDING
@@ -66,13 +66,13 @@ def test_a_patient_without_an_email_address_gets_a_note_marked_not_sent(
     patient.email = ""
     patient.save()
 
-    session = log_and_sign(series, practitioner, london(2026, 3, 2, 10))
+    session = signed_session(series, practitioner, london(2026, 3, 2, 10))
 
     assert session.aftercare_note.status == AftercareStatus.NOT_SENT
 
 
 def test_a_session_is_signed_only_once(series: Any, practitioner: Any) -> None:
-    session = log_and_sign(series, practitioner, london(2026, 3, 2, 10))
+    session = signed_session(series, practitioner, london(2026, 3, 2, 10))
 
     with pytest.raises(SessionError, match="already signed"):
         session_sign(session=session, by=practitioner.user, now=london(2026, 3, 2, 12))
@@ -80,12 +80,12 @@ def test_a_session_is_signed_only_once(series: Any, practitioner: Any) -> None:
 
 
 def test_a_signed_session_is_not_edited_as_a_draft(series: Any, practitioner: Any) -> None:
-    session = log_and_sign(series, practitioner, london(2026, 3, 2, 10))
+    session = signed_session(series, practitioner, london(2026, 3, 2, 10))
 
     with pytest.raises(SessionError, match="change it with an amendment"):
         session_update_draft(
             session=session,
-            record=record(practitioner, london(2026, 3, 2, 10), redness="marked"),
+            record=session_record(practitioner, london(2026, 3, 2, 10), redness="marked"),
             by=practitioner.user,
             now=london(2026, 3, 2, 12),
         )
@@ -96,7 +96,7 @@ def test_series_moves_from_planned_to_active_to_completed_as_sessions_are_signed
 ) -> None:
     statuses = []
     for day in (london(2026, 3, 2, 10), london(2026, 3, 23, 10), london(2026, 4, 13, 10)):
-        session = log_and_sign(series, practitioner, day)
+        session = signed_session(series, practitioner, day)
         series.refresh_from_db()
         statuses.append((session.number, series.status, series.completed_sessions))
 
@@ -109,7 +109,7 @@ def test_series_moves_from_planned_to_active_to_completed_as_sessions_are_signed
 
 
 def test_a_completed_series_moves_on_to_maintenance(series: Any, practitioner: Any) -> None:
-    sessions_every(series, practitioner, first=london(2026, 3, 2, 10), count=3)
+    signed_sessions_every(series, practitioner, first=london(2026, 3, 2, 10), count=3)
 
     series_start_maintenance(series=series)
     series.refresh_from_db()
@@ -120,9 +120,9 @@ def test_a_completed_series_moves_on_to_maintenance(series: Any, practitioner: A
 def test_a_session_after_the_planned_ones_is_a_maintenance_session(
     series: Any, practitioner: Any
 ) -> None:
-    sessions_every(series, practitioner, first=london(2026, 3, 2, 10), count=3)
+    signed_sessions_every(series, practitioner, first=london(2026, 3, 2, 10), count=3)
 
-    upkeep = log_and_sign(series, practitioner, london(2026, 6, 1, 10))
+    upkeep = signed_session(series, practitioner, london(2026, 6, 1, 10))
     series.refresh_from_db()
 
     assert (upkeep.number, upkeep.is_maintenance, upkeep.overdue) == (4, True, False)
@@ -132,7 +132,7 @@ def test_a_session_after_the_planned_ones_is_a_maintenance_session(
 def test_the_database_refuses_a_silent_change_to_a_signed_session(
     series: Any, practitioner: Any
 ) -> None:
-    session = log_and_sign(series, practitioner, london(2026, 3, 2, 10))
+    session = signed_session(series, practitioner, london(2026, 3, 2, 10))
     session.redness = "none"
 
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -145,23 +145,23 @@ def test_the_database_refuses_a_silent_change_to_a_signed_session(
 
 
 def test_the_database_refuses_to_rewrite_an_aftercare_note(series: Any, practitioner: Any) -> None:
-    session = log_and_sign(series, practitioner, london(2026, 3, 2, 10))
+    session = signed_session(series, practitioner, london(2026, 3, 2, 10))
 
     with pytest.raises(IntegrityError), transaction.atomic():
         AftercareNote.objects.filter(session=session).update(template_text="Nothing to worry.")
     AftercareNote.objects.filter(session=session).update(status=AftercareStatus.SENT)
 
-    assert session.aftercare_note.template_text == crystal().aftercare_template
+    assert session.aftercare_note.template_text == treatment_type().aftercare_template
 
 
 def test_an_amendment_keeps_who_when_why_and_the_values_before_and_after(
     series: Any, practitioner: Any, second_practitioner: Any
 ) -> None:
-    session = log_and_sign(series, practitioner, london(2026, 3, 2, 10))
+    session = signed_session(series, practitioner, london(2026, 3, 2, 10))
 
     amendment = session_amend(
         session=session,
-        record=record(
+        record=session_record(
             practitioner,
             london(2026, 3, 2, 10),
             redness="moderate",
@@ -188,10 +188,10 @@ def test_an_amendment_keeps_who_when_why_and_the_values_before_and_after(
 
 
 def test_the_database_refuses_to_change_an_amendment(series: Any, practitioner: Any) -> None:
-    session = log_and_sign(series, practitioner, london(2026, 3, 2, 10))
+    session = signed_session(series, practitioner, london(2026, 3, 2, 10))
     session_amend(
         session=session,
-        record=record(practitioner, london(2026, 3, 2, 10), notes="Patient tolerated well"),
+        record=session_record(practitioner, london(2026, 3, 2, 10), notes="Patient tolerated well"),
         reason="Notes forgotten",
         by=practitioner.user,
         now=london(2026, 3, 2, 12),
@@ -202,12 +202,12 @@ def test_the_database_refuses_to_change_an_amendment(series: Any, practitioner: 
 
 
 def test_an_amendment_needs_a_reason(series: Any, practitioner: Any) -> None:
-    session = log_and_sign(series, practitioner, london(2026, 3, 2, 10))
+    session = signed_session(series, practitioner, london(2026, 3, 2, 10))
 
     with pytest.raises(SessionError) as refused:
         session_amend(
             session=session,
-            record=record(practitioner, london(2026, 3, 2, 10), redness="marked"),
+            record=session_record(practitioner, london(2026, 3, 2, 10), redness="marked"),
             reason="  ",
             by=practitioner.user,
             now=london(2026, 3, 2, 12),
@@ -217,12 +217,12 @@ def test_an_amendment_needs_a_reason(series: Any, practitioner: Any) -> None:
 
 
 def test_an_amendment_that_changes_nothing_is_refused(series: Any, practitioner: Any) -> None:
-    session = log_and_sign(series, practitioner, london(2026, 3, 2, 10))
+    session = signed_session(series, practitioner, london(2026, 3, 2, 10))
 
     with pytest.raises(SessionError, match="Nothing has changed"):
         session_amend(
             session=session,
-            record=record(practitioner, london(2026, 3, 2, 10)),
+            record=session_record(practitioner, london(2026, 3, 2, 10)),
             reason="Checking",
             by=practitioner.user,
             now=london(2026, 3, 2, 12),
@@ -233,21 +233,21 @@ def test_an_amendment_that_changes_nothing_is_refused(series: Any, practitioner:
 def test_amending_a_date_keeps_14_days_from_both_neighbouring_sessions(
     series: Any, practitioner: Any
 ) -> None:
-    _first, second, third = sessions_every(
+    _first, second, third = signed_sessions_every(
         series, practitioner, first=london(2026, 3, 2, 10), count=3
     )
 
     with pytest.raises(SpacingViolation, match="only 10 days before the next session"):
         session_amend(
             session=second,
-            record=record(practitioner, london(2026, 4, 3, 10)),
+            record=session_record(practitioner, london(2026, 4, 3, 10)),
             reason="Wrong date typed",
             by=practitioner.user,
             now=london(2026, 4, 20, 9),
         )
     session_amend(
         session=third,
-        record=record(practitioner, london(2026, 4, 14, 10)),
+        record=session_record(practitioner, london(2026, 4, 14, 10)),
         reason="Wrong date typed",
         by=practitioner.user,
         now=london(2026, 4, 20, 9),
