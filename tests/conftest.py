@@ -1,7 +1,8 @@
-"""Personas every test can use, so tests read like stories."""
+"""Personas every test can use, so tests read like stories; which tests run on which database."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -11,12 +12,62 @@ from django.db import connection
 from clinic.roles import Role
 from tests.factories import PatientFactory, PractitionerFactory, UserFactory
 
+# Fixtures that give a test the database (pytest-django's, and live_server which serves it).
+DATABASE_FIXTURES = frozenset(
+    {
+        "db",
+        "transactional_db",
+        "django_db_reset_sequences",
+        "django_db_serialized_rollback",
+        "live_server",
+    }
+)
 
-def pytest_report_header(config: pytest.Config) -> str:
+
+def _database_engine() -> str:
     from django.conf import settings
 
-    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
-    return f"clinic database: {engine} ({'PostgreSQL' if engine == 'postgresql' else 'SQLite'})"
+    return settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    engine = _database_engine()
+    only = " (only tests that use it)" if os.environ.get("CLINIC_DB_TESTS_ONLY") == "1" else ""
+    name = "PostgreSQL" if engine == "postgresql" else "SQLite"
+    return f"clinic database: {engine} ({name}){only}"
+
+
+def uses_database(item: pytest.Item) -> bool:
+    """A test that can reach the database: marked ``django_db`` or asking (directly or through
+    its fixtures) for one of pytest-django's database fixtures. Any other test is blocked from
+    the database by pytest-django, so its outcome cannot depend on which one it is."""
+    if item.get_closest_marker("django_db") is not None:
+        return True
+    return bool(DATABASE_FIXTURES.intersection(getattr(item, "fixturenames", ())))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect (not skip) the tests that have nothing to check on this run's database:
+
+    - ``postgres_only`` tests on SQLite (they check what only PostgreSQL has);
+    - with ``CLINIC_DB_TESTS_ONLY=1`` (scripts/test.sh's second pass, on PostgreSQL), every
+      test that does not use the database: the first pass already ran them and they cannot
+      behave differently on another database.
+    """
+    on_sqlite = _database_engine() != "postgresql"
+    database_tests_only = os.environ.get("CLINIC_DB_TESTS_ONLY") == "1"
+    kept: list[pytest.Item] = []
+    deselected: list[pytest.Item] = []
+    for item in items:
+        if (on_sqlite and item.get_closest_marker("postgres_only") is not None) or (
+            database_tests_only and not uses_database(item)
+        ):
+            deselected.append(item)
+        else:
+            kept.append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
 
 
 @pytest.fixture(autouse=True)

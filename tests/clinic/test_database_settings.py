@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from django.db import connection
 
 from clinic.env import Env
@@ -23,10 +24,8 @@ def test_a_database_url_can_choose_its_own_server_options(tmp_path: Path):
     assert config["OPTIONS"]["options"] == "-c jit=on"
 
 
+@pytest.mark.postgres_only  # SQLite has no JIT to switch off
 def test_the_running_postgres_connection_has_jit_off(db: object):
-    if connection.vendor != "postgresql":
-        assert connection.vendor == "sqlite"  # nothing to switch off on SQLite
-        return
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == "off"
