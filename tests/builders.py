@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import icalendar
 import time_machine
 from django.core import mail
 from django.test import TestCase
@@ -377,3 +378,17 @@ def sent_to(address: str) -> list[Any]:
 
 def ledger(**filters: Any) -> list[OutboundMessage]:
     return list(OutboundMessage.objects.filter(**filters).order_by("id"))
+
+
+def calendar_attached(message: Any) -> icalendar.Calendar:
+    """The one .ics attached to an email, parsed as a calendar app reads it (RFC 5545)."""
+    [(filename, content, mimetype)] = message.attachments
+    assert filename == "appointment.ics"
+    assert mimetype.startswith("text/calendar")
+    return icalendar.Calendar.from_ical(content)
+
+
+def calendar_event(message: Any) -> icalendar.Event:
+    """The one event of the .ics attached to an email."""
+    [event] = calendar_attached(message).walk("VEVENT")
+    return event

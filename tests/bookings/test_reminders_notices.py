@@ -16,6 +16,8 @@ from clinic.models import MessageKind, MessageStatus
 from tests.builders import (
     at,
     book,
+    calendar_attached,
+    calendar_event,
     cancel,
     confirm,
     ledger,
@@ -38,12 +40,6 @@ def clinic(practitioner: Any, second_practitioner: Any) -> Any:
     return open_clinic_every_day(practitioner, second_practitioner)
 
 
-def calendar_of(message: Any) -> str:
-    [(filename, content, _mimetype)] = message.attachments
-    assert filename == "appointment.ics"
-    return content
-
-
 def test_booking_confirmation_goes_after_the_grace_period_with_a_calendar_file(
     clinic, practitioner, patient
 ):
@@ -56,10 +52,15 @@ def test_booking_confirmation_goes_after_the_grace_period_with_a_calendar_file(
 
     [confirmation] = sent_to(patient.email)
     assert confirmation.subject == "Your appointment on Wednesday 10 June 2026 at 10:00 is booked"
-    calendar = calendar_of(confirmation)
-    assert f"UID:appointment-{appointment.pk}@clinic.example" in calendar
-    assert "SEQUENCE:1" in calendar
-    assert "DTSTART:20260610T090000Z" in calendar  # 10:00 BST, written in UTC
+    event = calendar_event(confirmation)
+    assert str(event["UID"]) == f"appointment-{appointment.pk}@clinic.example"
+    assert event.decoded("SEQUENCE") == 1
+    assert event.decoded("DTSTART") == STARTS_AT  # 10:00 BST, written in UTC
+    assert event.decoded("DTSTART").utcoffset() == dt.timedelta(0)
+    assert event.decoded("DTEND") == STARTS_AT + dt.timedelta(minutes=30)
+    assert str(event["SUMMARY"]).startswith("Crystal microdermabrasion")
+    assert str(event["LOCATION"])
+    assert str(calendar_attached(confirmation)["METHOD"]) in {"PUBLISH", "REQUEST"}
     assert "/p/confirm/" in confirmation.body
     assert "/p/cancel/" in confirmation.body
     [row] = ledger(kind=MessageKind.BOOKING_CONFIRMATION)
@@ -107,12 +108,11 @@ def test_moving_a_confirmed_booking_sends_a_move_notice_with_the_old_and_new_tim
     assert moved.subject == "Your appointment has moved to Friday 12 June 2026 at 09:30"
     assert "It was Wednesday 10 June 2026 at 10:00" in moved.body
     assert "with Jonas Lindqvist" in moved.body
-    first_calendar, moved_calendar = calendar_of(first), calendar_of(moved)
-    uid = f"UID:appointment-{appointment.pk}@clinic.example"
-    assert uid in first_calendar
-    assert uid in moved_calendar
-    assert "SEQUENCE:1" in first_calendar
-    assert "SEQUENCE:2" in moved_calendar
+    first_event, moved_event = calendar_event(first), calendar_event(moved)
+    uid = f"appointment-{appointment.pk}@clinic.example"
+    assert str(first_event["UID"]) == str(moved_event["UID"]) == uid
+    assert (first_event.decoded("SEQUENCE"), moved_event.decoded("SEQUENCE")) == (1, 2)
+    assert moved_event.decoded("DTSTART") == with_jonas
 
 
 def test_moving_there_and_back_within_the_grace_period_sends_nothing_new(
@@ -139,10 +139,13 @@ def test_cancellation_by_the_clinic_reaches_a_patient_who_opted_out_of_reminders
     booked, cancelled = sent_to(opted_out_patient.email)
     assert booked.subject.endswith("is booked")
     assert cancelled.subject == "Your appointment on Wednesday 10 June 2026 at 10:00 is cancelled"
-    calendar = calendar_of(cancelled)
-    assert "METHOD:CANCEL" in calendar
-    assert "STATUS:CANCELLED" in calendar
-    assert "SEQUENCE:2" in calendar
+    calendar = calendar_attached(cancelled)
+    [event] = calendar.walk("VEVENT")
+    assert str(calendar["METHOD"]) == "CANCEL"
+    assert str(event["STATUS"]) == "CANCELLED"
+    assert event.decoded("SEQUENCE") == 2
+    assert str(event["UID"]) == f"appointment-{appointment.pk}@clinic.example"
+    assert event.decoded("DTSTART") == STARTS_AT
 
 
 def test_patient_without_an_email_address_gets_a_skipped_notice_staff_can_see(clinic, practitioner):
@@ -181,7 +184,9 @@ def test_booking_notices_name_the_treatment_and_nothing_clinical(clinic, practit
     sweep(BOOKED_AT + dt.timedelta(minutes=3))
 
     [confirmation] = sent_to(patient.email)
-    everything = confirmation.body + confirmation.alternatives[0][0] + calendar_of(confirmation)
+    event_text = " ".join(str(value) for value in calendar_event(confirmation).values())
+    assert "Crystal microdermabrasion" in str(calendar_event(confirmation)["SUMMARY"])
+    everything = confirmation.body + confirmation.alternatives[0][0] + event_text
     assert "Crystal microdermabrasion" in everything
     assert "Rosacea" not in everything
     assert appointment.notes not in everything
