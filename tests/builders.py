@@ -175,12 +175,13 @@ def planned_series(
     **assessment: Any,
 ) -> TreatmentSeries:
     """A series planned through the series service, nothing done yet. A patient with no
-    assessment is assessed first (on ``today``, the planning day, by default ``start_on``)."""
+    assessment is assessed first, at 09:00 on ``today`` (the planning day, by default
+    ``start_on``)."""
     from treatments.services.series import series_plan
 
     today = today or start_on
     if not patient.assessments.exists():
-        assess(patient, by=practitioner.user, assessed_on=today, **assessment)
+        assess(patient, by=practitioner.user, now=local(today, 9), **assessment)
     return series_plan(
         patient=patient,
         treatment_type=treatment_type or TreatmentType.objects.get(name=CRYSTAL),
