@@ -15,7 +15,7 @@ from bookings.rules import BookingError
 from bookings.services.availability import closure_add
 from clinic import formats
 from clinic.models import ClinicClosure
-from tests.bookings.messaging_support import book, local, open_clinic, sent_to, sweep
+from tests.builders import book, london, open_clinic_every_day, sent_to, sweep
 
 UTC = dt.UTC
 LONDON = ZoneInfo("Europe/London")
@@ -106,9 +106,9 @@ def test_the_closures_page_confirms_a_closure_in_the_one_style(client: Any, mana
 def test_the_booking_email_writes_the_appointment_in_the_one_style(
     practitioner: Any, second_practitioner: Any, patient: Any
 ):
-    open_clinic(practitioner, second_practitioner)
-    booked_at = local(2026, 11, 20, 12)
-    book(patient, practitioner, local(2026, 12, 3, 9), when=booked_at)
+    open_clinic_every_day(practitioner, second_practitioner)
+    booked_at = london(2026, 11, 20, 12)
+    book(patient, practitioner, london(2026, 12, 3, 9), when=booked_at)
     sweep(booked_at + dt.timedelta(minutes=5))
     [confirmation] = sent_to(patient.email)
     assert confirmation.subject == "Your appointment on Thursday 3 December 2026 at 09:00 is booked"

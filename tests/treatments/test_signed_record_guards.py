@@ -12,8 +12,14 @@ import pytest
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F
 
-from tests.factories import assessment_details, record_assessment
-from tests.treatments.series_support import log_and_sign, london, plan, record
+from tests import builders
+from tests.builders import (
+    assess,
+    assessment_details,
+    london,
+    planned_series,
+    session_record,
+)
 from treatments.models import AftercareNote, Amendment, SkinAssessment, TreatmentSession
 from treatments.services.assessments import assessment_amend
 from treatments.services.sessions import session_amend
@@ -23,13 +29,13 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def signed_session(patient: Any, practitioner: Any) -> TreatmentSession:
-    series = plan(patient, practitioner, start_on=dt.date(2026, 3, 2), planned_sessions=3)
-    return log_and_sign(series, practitioner, london(2026, 3, 2, 10))
+    series = planned_series(patient, practitioner, start_on=dt.date(2026, 3, 2), planned_sessions=3)
+    return builders.signed_session(series, practitioner, london(2026, 3, 2, 10))
 
 
 @pytest.fixture
 def signed_assessment(patient: Any, practitioner: Any) -> SkinAssessment:
-    return record_assessment(patient, practitioner.user, allergies="None known")
+    return assess(patient, by=practitioner.user, allergies="None known")
 
 
 def _refused(sql: str, *params: Any) -> None:
@@ -98,7 +104,7 @@ def test_an_old_amendment_does_not_open_a_signed_record_again(
 ) -> None:
     session_amend(
         session=signed_session,
-        record=record(practitioner, london(2026, 3, 2, 10), notes="Tolerated well"),
+        record=session_record(practitioner, london(2026, 3, 2, 10), notes="Tolerated well"),
         reason="Notes forgotten",
         by=practitioner.user,
         now=london(2026, 3, 2, 12),
@@ -161,7 +167,7 @@ def test_a_signed_assessment_cannot_be_deleted(signed_assessment: SkinAssessment
 def test_amendments_cannot_be_deleted(signed_session: TreatmentSession, practitioner: Any) -> None:
     amendment = session_amend(
         session=signed_session,
-        record=record(practitioner, london(2026, 3, 2, 10), notes="Tolerated well"),
+        record=session_record(practitioner, london(2026, 3, 2, 10), notes="Tolerated well"),
         reason="Notes forgotten",
         by=practitioner.user,
         now=london(2026, 3, 2, 12),
@@ -182,7 +188,7 @@ def test_the_amend_services_still_change_signed_records_one_numbered_amendment_a
     for notes in ("Tolerated well", "Tolerated well, slight redness"):
         session_amend(
             session=signed_session,
-            record=record(practitioner, london(2026, 3, 2, 10), notes=notes),
+            record=session_record(practitioner, london(2026, 3, 2, 10), notes=notes),
             reason="Notes completed",
             by=practitioner.user,
             now=london(2026, 3, 2, 12),
