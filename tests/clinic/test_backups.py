@@ -18,7 +18,8 @@ from django.db import connection, connections
 
 from clinic import backups
 from clinic.models import AuditEntry, Patient
-from tests.factories import PatientFactory, record_assessment
+from tests.builders import assess
+from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,7 +28,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def clinic_records(practitioner: Any) -> Patient:
     """A patient with a signed assessment: rows in several main tables and audit entries."""
     patient = PatientFactory(given_name="Ada", family_name="Backup")
-    record_assessment(patient, practitioner.user)
+    assess(patient, by=practitioner.user)
     return patient
 
 
