@@ -33,3 +33,11 @@ class BookingsConfig(AppConfig):
 
         # Sessions logged from an appointment: bookings writes the link, treatments asks.
         appointment_links.register(link=appointment_link_session, unlink=appointment_unlink_session)
+
+        from bookings.models import ApiToken
+        from clinic import audit_accounts
+
+        # Issuing and revoking API tokens is in the audit trail; last_used_at is not.
+        audit_accounts.track(
+            ApiToken, fields=("user", "name", "prefix", "revoked_at"), secret_fields=("token_hash",)
+        )

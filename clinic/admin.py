@@ -4,8 +4,14 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.models import ClinicClosure, OpeningHours, OutboundMessage, Patient, Practitioner, Room
 from clinic.roles import Role, has_role
@@ -154,3 +160,72 @@ class OutboundMessageAdmin(AppPageAdmin):
         if obj is None:
             return reverse("clinic:outbox_list")
         return reverse("clinic:outbox_detail", args=[obj.pk])
+
+
+# -- Staff accounts ------------------------------------------------------------------------------
+
+NOT_FOR_MANAGERS = ("is_superuser", "user_permissions")
+
+
+class ClinicUserAdmin(UserAdmin):
+    """Managers (staff, not superusers) look after colleagues' accounts and roles here, but
+    never reach superuser status, per-user permissions, another person's password, or a
+    superuser's account: with those they could sign in as a colleague or make themselves
+    all-powerful. Every change is in the audit trail (``clinic.audit_accounts``)."""
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.is_superuser:
+            return fieldsets
+        return [
+            (
+                name,
+                {**options, "fields": [f for f in options["fields"] if f not in NOT_FOR_MANAGERS]},
+            )
+            for name, options in fieldsets
+        ]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
+        # Only a superuser sets someone else's password; staff change their own.
+        if not request.user.is_superuser and str(request.user.pk) != str(id):
+            raise PermissionDenied
+        return super().user_change_password(request, id, form_url)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if not request.user.is_superuser:
+            stored = type(obj).objects.filter(pk=obj.pk).first() if obj.pk else None
+            obj.is_superuser = stored.is_superuser if stored else False
+        super().save_model(request, obj, form, change)
+
+
+User = get_user_model()
+admin.site.unregister(User)
+admin.site.register(User, ClinicUserAdmin)
+
+
+class ClinicTOTPDeviceAdmin(TOTPDeviceAdmin):
+    """An unknown device answers 404 (django-otp's own views let DoesNotExist through)."""
+
+    def config_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        get_object_or_404(TOTPDevice, pk=pk)
+        return super().config_view(request, pk)
+
+    def qrcode_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        get_object_or_404(TOTPDevice, pk=pk)
+        return super().qrcode_view(request, pk)
+
+
+admin.site.unregister(TOTPDevice)
+admin.site.register(TOTPDevice, ClinicTOTPDeviceAdmin)

@@ -10,11 +10,13 @@ def _sync_roles(sender: Any, **kwargs: Any) -> None:
     from django.contrib.auth.models import Group
     from django.db import connections
 
+    from clinic import audit_accounts
     from clinic.roles import sync_role_permissions
 
     connection = connections[kwargs.get("using", "default")]
     if Group._meta.db_table in connection.introspection.table_names():
-        sync_role_permissions()
+        with audit_accounts.unrecorded():
+            sync_role_permissions()
 
 
 class ClinicConfig(AppConfig):
@@ -31,3 +33,7 @@ class ClinicConfig(AppConfig):
         from clinic import security
 
         security.connect_signals()
+        from clinic import audit_accounts
+
+        # Accounts, roles and 2FA devices change through Django's own admin too: audit them all.
+        audit_accounts.connect()

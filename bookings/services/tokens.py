@@ -13,6 +13,8 @@ from django.utils import timezone
 
 from bookings.models import ApiToken
 from bookings.rules import BookingError
+from clinic import audit
+from clinic.models import AuditAction
 from clinic.roles import user_roles
 
 TOKEN_PREFIX_LENGTH = 8
@@ -50,13 +52,22 @@ def api_token_issue(*, username: str, name: str = "") -> tuple[ApiToken, str]:
     return row, token
 
 
+@transaction.atomic
 def api_token_revoke(*, token: ApiToken, now: datetime | None = None) -> ApiToken:
     """Revoke a token; revoking twice keeps the first time."""
     if token.revoked_at is None:
-        ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+        revoked = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
             revoked_at=now or timezone.now()
         )
         token.refresh_from_db()
+        if revoked:
+            # A bulk update sends no signal: the revocation is audited here.
+            audit.record(
+                action=AuditAction.CHANGE,
+                obj=token,
+                before={"revoked_at": None},
+                after={"revoked_at": token.revoked_at},
+            )
     return token
 
 

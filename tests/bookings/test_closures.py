@@ -98,7 +98,8 @@ def test_closures_and_time_off_are_audited_when_added_and_removed(clinic, practi
     )
     availability.closure_remove(closure=closure)
     availability.time_off_remove(entry=entry)
-    assert list(AuditEntry.objects.order_by("seq").values_list("action", "object_type")) == [
+    entries = AuditEntry.objects.exclude(object_type__startswith="auth.").order_by("seq")
+    assert list(entries.values_list("action", "object_type")) == [
         (AuditAction.CREATE, "clinic.clinicclosure"),
         (AuditAction.CREATE, "bookings.timeoff"),
         (AuditAction.DELETE, "clinic.clinicclosure"),
