@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from clinic.celery import app as celery_app
 from clinic.models import MessageStatus, OutboundMessage
@@ -85,8 +86,14 @@ def test_pages_keep_serving_while_the_broker_folder_is_gone(
 def test_a_resend_while_the_broker_is_down_is_kept_for_the_next_sweep_not_a_500(
     client: Client, receptionist: Any, patient: Any, queue_refuses: None
 ):
+    # Due now, so it is still worth sending (a resend of an expired message is refused).
     failed = add_message(
-        patient, key="k-failed", status=MessageStatus.FAILED, attempts=5, last_error="SMTP 451"
+        patient,
+        key="k-failed",
+        status=MessageStatus.FAILED,
+        attempts=5,
+        last_error="SMTP 451",
+        due_at=timezone.now(),
     )
     client.force_login(receptionist)
 
