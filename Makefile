@@ -17,7 +17,7 @@ test: install
 	@scripts/test.sh
 
 lint: install
-	@.venv/bin/ruff check . && .venv/bin/ruff format --check .
+	@.venv/bin/ruff check . && .venv/bin/ruff format --check . && CLINIC_TESTING=1 .venv/bin/mypy
 
 # One backup now (database + stored files) into BACKUP_DIR, keeping BACKUP_KEEP.
 backup: install

@@ -48,7 +48,8 @@ class AppointmentChangeInline(admin.TabularInline):
     extra = 0
     can_delete = False
     fields = ["changed_at", "kind", "changed_by", "from_status", "to_status", "from_starts_at"]
-    readonly_fields = fields
+    # Types: the fields are flat names, no fieldsets.
+    readonly_fields = fields  # type: ignore[assignment]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -23,7 +23,7 @@ from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from django.urls import URLPattern
+from django.urls import URLPattern, URLResolver
 from django.utils import timezone
 from ninja import Field, NinjaAPI, Query, Schema
 from ninja.errors import HttpError
@@ -157,7 +157,8 @@ class PatientIn(Schema):
     date_of_birth: Day
     email: str = Field("", max_length=254)
     phone: str = Field("", max_length=40)
-    preferred_contact: Literal["email", "phone", "sms"] = PreferredContact.EMAIL
+    # Types: the choice's value is the literal 'email'.
+    preferred_contact: Literal["email", "phone", "sms"] = PreferredContact.EMAIL  # type: ignore[assignment]
     email_reminders: bool = Field(
         False,
         description="The patient agreed to reminders, aftercare and follow-up emails. "
@@ -297,7 +298,8 @@ def appointment_out(appointment: Appointment) -> dict[str, Any]:
         "cancellation_reason": appointment.cancellation_reason,
         "overdue": appointment.overdue,
         "notes": appointment.notes,
-        "booked_by": appointment.booked_by.username if appointment.booked_by_id else None,
+        # Types: booked_by_id is checked on the same line.
+        "booked_by": appointment.booked_by.username if appointment.booked_by_id else None,  # type: ignore[union-attr]
         "confirmed_at": appointment.confirmed_at,
         "created_at": appointment.created_at,
     }
@@ -607,7 +609,7 @@ def appointment_status(request: HttpRequest, appointment_id: int, payload: Statu
     return appointment_out(_appointment(appointment_id))
 
 
-def urlpatterns() -> list[URLPattern]:
+def urlpatterns() -> list[URLPattern | URLResolver]:
     """The API's URL patterns, exempt from the session login redirect (they use tokens).
 
     ``LoginRequiredMiddleware`` would otherwise send token-only clients to the sign-in page;

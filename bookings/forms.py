@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row, Submit
@@ -91,12 +91,14 @@ class PreloadedChoiceMixin:
         return found
 
 
-class PractitionerChoiceField(PreloadedChoiceMixin, forms.ModelChoiceField):
+# Types: the mixin's choices wraps the field's own.
+class PractitionerChoiceField(PreloadedChoiceMixin, forms.ModelChoiceField):  # type: ignore[misc]
     def label_from_instance(self, obj: Practitioner) -> str:
         return obj.display_name
 
 
-class TreatmentTypeChoiceField(PreloadedChoiceMixin, forms.ModelChoiceField):
+# Types: the mixin's choices wraps the field's own.
+class TreatmentTypeChoiceField(PreloadedChoiceMixin, forms.ModelChoiceField):  # type: ignore[misc]
     pass
 
 
@@ -163,16 +165,26 @@ class BookingForm(StartMixin, forms.Form):
 
     def __init__(self, *args: Any, patient: Any = None, can_override: bool = False, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["treatment_type"].queryset = active_treatment_types()
-        self.fields["practitioner"].queryset = active_practitioners()
-        self.fields["room"].queryset = Room.objects.filter(is_active=True).order_by("name")
+        cast(
+            forms.ModelChoiceField, self.fields["treatment_type"]
+        ).queryset = active_treatment_types()
+        cast(forms.ModelChoiceField, self.fields["practitioner"]).queryset = active_practitioners()
+        cast(forms.ModelChoiceField, self.fields["room"]).queryset = Room.objects.filter(
+            is_active=True
+        ).order_by("name")
         if patient is not None:
-            self.fields["series"].queryset = TreatmentSeries.objects.filter(
+            cast(
+                forms.ModelChoiceField, self.fields["series"]
+            ).queryset = TreatmentSeries.objects.filter(
                 patient=patient, status__in=("planned", "active")
             ).select_related("treatment_type")
-            self.fields["series"].label_from_instance = lambda series: (
-                f"{series.treatment_type} series ({series.completed_sessions} of "
-                f"{series.planned_sessions} done)"
+            # Types: Django documents overriding label_from_instance per field.
+            cast(forms.ModelChoiceField, self.fields["series"]).label_from_instance = (  # type: ignore[method-assign]
+                # Types: Django documents overriding label_from_instance per field.
+                lambda series: (  # type: ignore[assignment]
+                    f"{series.treatment_type} series ({series.completed_sessions} of "
+                    f"{series.planned_sessions} done)"
+                )
             )
         if not can_override:
             del self.fields["suitability_override_reason"]
@@ -182,7 +194,7 @@ class BookingForm(StartMixin, forms.Form):
         self.helper.disable_csrf = True
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or self.cleaned_data
         series = cleaned.get("series")
         treatment_type = cleaned.get("treatment_type")
         if (
@@ -220,8 +232,10 @@ class RescheduleForm(StartMixin, forms.Form):
 
     def __init__(self, *args: Any, can_override: bool = False, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["practitioner"].queryset = active_practitioners()
-        self.fields["room"].queryset = Room.objects.filter(is_active=True).order_by("name")
+        cast(forms.ModelChoiceField, self.fields["practitioner"]).queryset = active_practitioners()
+        cast(forms.ModelChoiceField, self.fields["room"]).queryset = Room.objects.filter(
+            is_active=True
+        ).order_by("name")
         if not can_override:
             del self.fields["spacing_override_reason"]
         self.helper = FormHelper()
@@ -277,12 +291,14 @@ class SlotSearchForm(forms.Form):
         """``treatment_types`` and ``practitioners``: the active ones, already loaded (see
         :class:`PreloadedChoiceMixin`); without them the fields query as usual."""
         super().__init__(*args, **kwargs)
-        self.fields["treatment_type"].queryset = active_treatment_types()
-        self.fields["practitioner"].queryset = active_practitioners()
+        cast(
+            forms.ModelChoiceField, self.fields["treatment_type"]
+        ).queryset = active_treatment_types()
+        cast(forms.ModelChoiceField, self.fields["practitioner"]).queryset = active_practitioners()
         if treatment_types is not None:
-            self.fields["treatment_type"].preload(treatment_types)
+            cast(TreatmentTypeChoiceField, self.fields["treatment_type"]).preload(treatment_types)
         if practitioners is not None:
-            self.fields["practitioner"].preload(practitioners)
+            cast(PractitionerChoiceField, self.fields["practitioner"]).preload(practitioners)
         self.helper = FormHelper()
         self.helper.form_method = "get"
         self.helper.layout = Layout(
@@ -299,7 +315,7 @@ class SlotSearchForm(forms.Form):
         )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or self.cleaned_data
         first, last = cleaned.get("first_day"), cleaned.get("last_day")
         if first and last:
             if last < first:
@@ -330,13 +346,13 @@ class PlannedSessionForm(StartMixin, forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["practitioner"].queryset = active_practitioners()
+        cast(forms.ModelChoiceField, self.fields["practitioner"]).queryset = active_practitioners()
         for name in ("date", "time"):
             self.fields[name].widget.attrs["class"] = "form-control"
         self.fields["practitioner"].widget.attrs["class"] = "form-select"
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or self.cleaned_data
         if cleaned.get("book"):
             for name in ("date", "time", "practitioner"):
                 if not cleaned.get(name) and name not in self.errors:
@@ -417,7 +433,7 @@ class WorkingDayForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or self.cleaned_data
         if not cleaned.get("works"):
             return cleaned
         starts, ends = cleaned.get("starts_at"), cleaned.get("ends_at")
@@ -466,7 +482,9 @@ class TimeOffForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["practitioner"].queryset = Practitioner.objects.order_by("display_name")
+        cast(
+            forms.ModelChoiceField, self.fields["practitioner"]
+        ).queryset = Practitioner.objects.order_by("display_name")
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
@@ -483,7 +501,7 @@ class TimeOffForm(forms.Form):
         )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or self.cleaned_data
         first_day, last_day = cleaned.get("first_day"), cleaned.get("last_day")
         if not first_day or not last_day:
             return cleaned
@@ -515,7 +533,9 @@ class RoomForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["treatment_types"].queryset = TreatmentType.objects.order_by("name")
+        cast(
+            forms.ModelChoiceField, self.fields["treatment_types"]
+        ).queryset = TreatmentType.objects.order_by("name")
         if self.instance.pk:
             self.fields["treatment_types"].initial = list(
                 self.instance.treatment_types.values_list("pk", flat=True)

@@ -89,7 +89,7 @@ NOTICE_KINDS = (
     MessageKind.BOOKING_RESCHEDULED,
     MessageKind.BOOKING_CANCELLED,
 )
-NOTICE_KEY_PREFIX = {
+NOTICE_KEY_PREFIX: dict[str, str] = {
     MessageKind.BOOKING_CONFIRMATION: "confirmation",
     MessageKind.BOOKING_RESCHEDULED: "reschedule",
     MessageKind.BOOKING_CANCELLED: "cancellation",
@@ -146,7 +146,8 @@ def appointment_links(appointment: Appointment, *, now: dt.datetime) -> emails.P
 
 
 def _calendar_domain() -> str:
-    return settings.CLINIC_EMAIL.rpartition("@")[2] or urlsplit(settings.CLINIC_BASE_URL).hostname
+    # Types: CLINIC_EMAIL has a domain or the base URL a host.
+    return settings.CLINIC_EMAIL.rpartition("@")[2] or urlsplit(settings.CLINIC_BASE_URL).hostname  # type: ignore[return-value]
 
 
 def appointment_calendar(
@@ -669,7 +670,8 @@ def sweep_appointment_reminders(*, now: dt.datetime) -> list[int]:
                 skip_reason=_reminder_skip_reason(
                     appointment, due, unavailable.get(appointment.pk, "")
                 ),
-                render=lambda appointment=appointment: emails.appointment_reminder(
+                # Types: default arguments bind the loop's values; mypy cannot infer such lambdas.
+                render=lambda appointment=appointment: emails.appointment_reminder(  # type: ignore[misc]
                     given_name=appointment.patient.given_name,
                     appointment=appointment_details(appointment),
                     links=appointment_links(appointment, now=now),
@@ -715,7 +717,8 @@ def sweep_aftercare(*, now: dt.datetime) -> list[int]:
                 patient=series.patient,
                 about=session,
                 now=now,
-                render=lambda note=note, session=session, series=series: emails.aftercare(
+                # Types: default arguments bind the loop's values; mypy cannot infer such lambdas.
+                render=lambda note=note, session=session, series=series: emails.aftercare(  # type: ignore[misc]
                     given_name=series.patient.given_name,
                     treatment=series.treatment_type.name,
                     session_day=long_date(session.performed_at),
@@ -880,7 +883,8 @@ def sweep_series_followups(*, now: dt.datetime) -> list[int]:
             patient=series.patient,
             about=series,
             now=now,
-            render=lambda series=series, due=due: emails.series_followup(
+            # Types: default arguments bind the loop's values; mypy cannot infer such lambdas.
+            render=lambda series=series, due=due: emails.series_followup(  # type: ignore[misc]
                 given_name=series.patient.given_name,
                 treatment=series.treatment_type.name,
                 window_opens=long_date(due.window_opens),
@@ -993,7 +997,8 @@ def sweep_maintenance(*, now: dt.datetime) -> list[int]:
             patient=series.patient,
             about=series,
             now=now,
-            render=lambda series=series: emails.maintenance_reminder(
+            # Types: default arguments bind the loop's values; mypy cannot infer such lambdas.
+            render=lambda series=series: emails.maintenance_reminder(  # type: ignore[misc]
                 given_name=series.patient.given_name,
                 treatment=series.treatment_type.name,
                 last_session_day=long_date(series.last_session_on),

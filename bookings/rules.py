@@ -95,7 +95,8 @@ DUE_GROUPS: tuple[tuple[str, str], ...] = (
 def due_sort_key(*, window: SessionWindow, today: date) -> tuple[int, date]:
     """Most urgent first: overdue (longest overdue first), closing, then open windows."""
     status = window.status_on(today)
-    rank = {WindowStatus.OVERDUE: 0, WindowStatus.CLOSING: 1, WindowStatus.OPEN: 2}.get(status, 3)
+    ranks: dict[str, int] = {WindowStatus.OVERDUE: 0, WindowStatus.CLOSING: 1, WindowStatus.OPEN: 2}
+    rank = ranks.get(status, 3)
     return rank, window.latest
 
 

@@ -159,7 +159,8 @@ def practitioner_diaries(
     ).values_list(
         "practitioner_id", "weekday", "starts_at", "ends_at", "break_starts_at", "break_ends_at"
     ):
-        hours[practitioner_id][weekday] = slots.DayHours(*day_hours)
+        # Types: closed days are skipped above: both times are set.
+        hours[practitioner_id][weekday] = slots.DayHours(*day_hours)  # type: ignore[arg-type]
     if time_off is None:
         loaded: dict[int, list[slots.Interval]] = defaultdict(list)
         for practitioner_id, off_start, off_end in TimeOff.objects.filter(
@@ -490,8 +491,10 @@ def _with_suitability(appointments: Sequence[Appointment]) -> None:
     """Copy the patient's badge (kept on the patient row by the assessment services) onto
     each appointment for the cards: no query, the patient is already loaded."""
     for item in appointments:
-        item.patient_suitability = item.patient.suitability
-        item.patient_suitability_summary = item.patient.suitability_summary
+        # Types: set on the row for the template.
+        item.patient_suitability = item.patient.suitability  # type: ignore[attr-defined]
+        # Types: set on the row for the template.
+        item.patient_suitability_summary = item.patient.suitability_summary  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -530,7 +533,8 @@ def series_state(
     for number, starts_at, practitioner_id in held.order_by("starts_at").values_list(
         "series_session_number", "starts_at", "practitioner_id"
     ):
-        by_number.setdefault(number, clock.local_day(starts_at, tz))
+        # Types: series appointments have a session number.
+        by_number.setdefault(number, clock.local_day(starts_at, tz))  # type: ignore[arg-type]
         preferred = practitioner_id
     sessions = tuple(
         booking_rules.SessionDate(number, on) for number, on in sorted(by_number.items())
@@ -715,14 +719,14 @@ def _open_intervals(
     cuts.extend((absence.start, absence.end) for absence in diary.time_off)
     for cut_start, cut_end in cuts:
         next_pieces = []
-        for start, end in pieces:
-            if cut_end <= start or end <= cut_start:
-                next_pieces.append((start, end))
+        for piece_start, piece_end in pieces:
+            if cut_end <= piece_start or piece_end <= cut_start:
+                next_pieces.append((piece_start, piece_end))
                 continue
-            if start < cut_start:
-                next_pieces.append((start, cut_start))
-            if cut_end < end:
-                next_pieces.append((cut_end, end))
+            if piece_start < cut_start:
+                next_pieces.append((piece_start, cut_start))
+            if cut_end < piece_end:
+                next_pieces.append((cut_end, piece_end))
         pieces = next_pieces
     return [slots.Interval(start, end) for start, end in pieces if end > start]
 
@@ -815,7 +819,7 @@ def calendar_day(*, day: date, now: datetime) -> CalendarDay:
 
 
 def _entry_moments(appointments: Iterable[grid.Card]) -> list[datetime]:
-    moments = []
+    moments: list[datetime] = []
     for item in appointments:
         if item.status != AppointmentStatus.CANCELLED:
             moments.extend((item.starts_at, item.ends_at))
@@ -828,8 +832,10 @@ def _attach_session_counts(appointments: Sequence[Appointment]) -> None:
     appointment page; the calendars build the same label in :func:`_calendar_cards`)."""
     _with_suitability(appointments)
     for item in appointments:
-        item.session_label = (
-            f"Session {item.series_session_number} of {item.series.planned_sessions}"
+        # Types: set on the row for the template.
+        item.session_label = (  # type: ignore[attr-defined]
+            # Types: only series appointments get a session label.
+            f"Session {item.series_session_number} of {item.series.planned_sessions}"  # type: ignore[union-attr]
             if item.series_id and item.series_session_number
             else ""
         )
@@ -893,10 +899,10 @@ def calendar_week(*, practitioner: Practitioner, week_start: date, now: datetime
     ]
     for index, row_start in enumerate(base_rows):
         cells = []
-        for day_rows in laid_out:
+        for day_layout in laid_out:
             cells.append(
-                day_rows[index].cells[0]
-                if index < len(day_rows)
+                day_layout[index].cells[0]
+                if index < len(day_layout)
                 else grid.Cell("closed", column=None)
             )
         stitched.append(
@@ -1336,7 +1342,7 @@ def series_proposals(series: TreatmentSeries, *, now: datetime) -> SeriesPlan:
 # The patient page (clinic.timeline providers)
 # ---------------------------------------------------------------------------------------------
 
-STATUS_TONES = {
+STATUS_TONES: dict[str, str] = {
     AppointmentStatus.BOOKED: "primary",
     AppointmentStatus.CONFIRMED: "primary",
     AppointmentStatus.CHECKED_IN: "info",
@@ -1360,7 +1366,8 @@ def appointment_timeline_entries(patient: Patient) -> list[Any]:
     entries = []
     for appointment in appointments:
         session = (
-            f", session {appointment.series_session_number} of "
+            # Types: only series appointments get a session number.
+            f", session {appointment.series_session_number} of "  # type: ignore[union-attr]
             f"{appointment.series.planned_sessions}"
             if appointment.series_id and appointment.series_session_number
             else ""

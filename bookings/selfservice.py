@@ -221,7 +221,8 @@ def _offer(
         if offered.times:
             days.append(offered)
     earlier = max(week_first - dt.timedelta(days=DAYS_PER_PAGE), first_day)
-    usual = Practitioner.objects.filter(pk=preferred_practitioner_id).first()
+    # Types: pk=None finds nobody, as intended.
+    usual = Practitioner.objects.filter(pk=preferred_practitioner_id).first()  # type: ignore[misc]
     return OfferedWeek(
         days=days,
         usual_practitioner=usual.display_name if usual else "",
@@ -290,7 +291,8 @@ def pick_options(
     return _offer(
         treatment_type=series.treatment_type,
         first_day=linked.window_first_day,
-        last_day=linked.window_last_day,
+        # Types: a linked series has a window.
+        last_day=linked.window_last_day,  # type: ignore[arg-type]
         page_from=page_from,
         now=now,
         patient_id=series.patient_id,

@@ -360,7 +360,8 @@ def _pick_patient(request: HttpRequest) -> HttpResponse:
         (patient, _url("bookings:appointment_new", patient=patient.pk, **carried))
         for patient in results
     ]
-    practitioner = Practitioner.objects.filter(pk=_int_param(carried.get("practitioner"))).first()
+    # Types: pk=None finds nobody, as intended.
+    practitioner = Practitioner.objects.filter(pk=_int_param(carried.get("practitioner"))).first()  # type: ignore[misc]
     return render(
         request,
         "bookings/appointment_pick_patient.html",
@@ -655,7 +656,8 @@ def slot_search(request: HttpRequest) -> HttpResponse:
         )
         for day in result.days:
             for option in day.options:
-                option.url = _option_url(option, data, patient, series, reschedule)
+                # Types: set on the option for the template.
+                option.url = _option_url(option, data, patient, series, reschedule)  # type: ignore[attr-defined]
             day.calendar_url = _url(
                 "bookings:calendar_day",
                 date=day.day.isoformat(),
@@ -780,7 +782,8 @@ def series_book_rest(request: HttpRequest, series_id: int) -> HttpResponse:
     rows = []
     for form in formset.forms:
         number = _int_param(form["number"].value())
-        rows.append((form, by_number.get(number)))
+        # Types: None finds nothing, as intended.
+        rows.append((form, by_number.get(number)))  # type: ignore[arg-type]
     return render(
         request,
         "bookings/series_book_rest.html",

@@ -25,7 +25,8 @@ def _managers_only(request: HttpRequest) -> bool:
     )
 
 
-admin.site.has_permission = _managers_only
+# Types: the admin site's permission check is replaced on purpose.
+admin.site.has_permission = _managers_only  # type: ignore[method-assign]
 admin.site.site_header = "Clinic configuration"
 admin.site.site_title = "Clinic configuration"
 
@@ -84,7 +85,8 @@ class PractitionerAdminForm(forms.ModelForm):
         fields = ["display_name", "title", "colour", "user", "is_active"]
 
     def _post_clean(self) -> None:
-        super()._post_clean()
+        # Types: a private Django method the stubs leave out.
+        super()._post_clean()  # type: ignore[misc]
         try:
             practitioner_check(practitioner=self.instance)
         except InvalidPractitionerDetails as error:

@@ -136,7 +136,8 @@ def changed_values(
     before = to_primitive(dict(before or {}))
     after = to_primitive(dict(after or {}))
     if not before or not after:
-        return before, after
+        # Types: to_primitive of a dict is a dict.
+        return before, after  # type: ignore[return-value]
     keys = sorted(set(before) | set(after))
     changed = [key for key in keys if before.get(key) != after.get(key)]
     return (
@@ -210,7 +211,8 @@ def record(
     with transaction.atomic(savepoint=False):
         _lock_chain()
         last = _chain_head()
-        entry.seq = (last.seq + 1) if last else 1
+        # Types: the chain head is sealed, so it has a seq.
+        entry.seq = (last.seq + 1) if last else 1  # type: ignore[operator]
         entry.prev_hash = last.hash if last else GENESIS_HASH
         entry.hash = entry_hash(entry)
         entry.save(force_insert=True)
@@ -288,7 +290,8 @@ def seal_pending() -> int:
             last = _chain_head()
             seq, prev_hash = (last.seq, last.hash) if last else (0, GENESIS_HASH)
             for entry in pending:
-                seq += 1
+                # Types: the chain head is sealed, so it has a seq.
+                seq += 1  # type: ignore[operator]
                 entry.seq, entry.prev_hash = seq, prev_hash
                 entry.hash = entry_hash(entry)
                 AuditEntry.objects.filter(pk=entry.pk)._seal(

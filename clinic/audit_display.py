@@ -104,7 +104,8 @@ def _display(field: models.Field | None, value: Any, names: dict[tuple[str, str]
     if field is None:
         return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
     if field.is_relation and field.related_model is not None:
-        label = field.related_model._meta.label_lower
+        # Types: the relations shown point at concrete models.
+        label = field.related_model._meta.label_lower  # type: ignore[union-attr]
         return names.get((label, str(value)), f"#{value}")
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))
@@ -144,8 +145,10 @@ def audit_rows(entries: Iterable[AuditEntry]) -> list[AuditRow]:
             field = fields.get(key)
             if value not in (None, "") and field is not None and field.is_relation:
                 related = field.related_model
-                if related is Patient or _name_field(related):
-                    wanted[related].add(value)
+                # Types: the relations shown point at concrete models.
+                if related is Patient or _name_field(related):  # type: ignore[arg-type]
+                    # Types: the relations shown point at concrete models.
+                    wanted[related].add(value)  # type: ignore[index]
     names = _names(wanted)
 
     patient_label = Patient._meta.label_lower

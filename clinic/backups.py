@@ -155,7 +155,8 @@ def _dump_postgres(settings_dict: dict[str, Any], target: Path) -> dict[str, int
     with psycopg.connect(**_postgres_params(settings_dict)) as snapshot_holder:
         snapshot_holder.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         cursor = snapshot_holder.cursor()
-        snapshot = cursor.execute("SELECT pg_export_snapshot()").fetchone()[0]
+        # Types: SELECT pg_export_snapshot() always returns one row.
+        snapshot = cursor.execute("SELECT pg_export_snapshot()").fetchone()[0]  # type: ignore[index]
         counts = count_rows(cursor, main_tables())
         _run(
             [

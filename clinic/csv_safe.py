@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
+from typing import Any, Protocol
 
 from django.http import StreamingHttpResponse
 
@@ -33,6 +34,10 @@ def spreadsheet_safe(value: object) -> object:
     return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
+class Writable(Protocol):
+    def write(self, value: str, /) -> object: ...
+
+
 class _Line:
     """A file-like object whose ``write`` hands back the line, for streaming responses."""
 
@@ -43,10 +48,10 @@ class _Line:
 class SafeWriter:
     """``csv.writer`` with every cell passed through :func:`spreadsheet_safe`."""
 
-    def __init__(self, stream: object) -> None:
+    def __init__(self, stream: Writable) -> None:
         self._writer = csv.writer(stream, quoting=csv.QUOTE_ALL)
 
-    def writerow(self, row: Iterable[object]) -> object:
+    def writerow(self, row: Iterable[object]) -> Any:  # what the stream's write returns
         return self._writer.writerow([spreadsheet_safe(cell) for cell in row])
 
     def writerows(self, rows: Iterable[Iterable[object]]) -> None:

@@ -6,6 +6,7 @@ present but wrong, so a typo stops start-up instead of silently meaning "off".
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import os
 import secrets
@@ -57,7 +58,7 @@ class Env:
             return default
         return value
 
-    def secret_key(self, name: str) -> str | None:
+    def secret_key(self, name: builtins.str) -> builtins.str | None:
         """The signing key from ``name``, refused when it is weak or a published example."""
         value = self.raw(name)
         if value is None:
@@ -72,7 +73,7 @@ class Env:
             )
         return value
 
-    def bool(self, name: str, default: bool) -> bool:
+    def bool(self, name: builtins.str, default: bool) -> bool:
         value = self.raw(name)
         if value is None:
             return default
@@ -86,7 +87,12 @@ class Env:
         )
 
     def int(
-        self, name: str, default: int, *, minimum: int | None = None, maximum: int | None = None
+        self,
+        name: builtins.str,
+        default: builtins.int,
+        *,
+        minimum: builtins.int | None = None,
+        maximum: builtins.int | None = None,
     ) -> int:
         value = self.raw(name)
         if value is None:
@@ -101,7 +107,7 @@ class Env:
             raise ImproperlyConfigured(f"{name}={number} is above the maximum of {maximum}.")
         return number
 
-    def int_list(self, name: str, default: list[int]) -> list[int]:
+    def int_list(self, name: builtins.str, default: list[builtins.int]) -> list[builtins.int]:
         value = self.raw(name)
         if value is None:
             return default
@@ -115,13 +121,13 @@ class Env:
             raise ImproperlyConfigured(f"{name}={value!r} must list positive numbers.")
         return numbers
 
-    def list(self, name: str, default: list[str]) -> list[str]:
+    def list(self, name: builtins.str, default: list[builtins.str]) -> list[builtins.str]:
         value = self.raw(name)
         if value is None:
             return default
         return [part.strip() for part in value.split(",") if part.strip()]
 
-    def time_zone(self, name: str, default: str) -> str:
+    def time_zone(self, name: builtins.str, default: builtins.str) -> builtins.str:
         value = self.raw(name) or default
         try:
             zoneinfo.ZoneInfo(value)
@@ -131,7 +137,7 @@ class Env:
             ) from None
         return value
 
-    def database(self, name: str, *, default_sqlite: Path) -> dict[str, Any]:
+    def database(self, name: builtins.str, *, default_sqlite: Path) -> dict[builtins.str, Any]:
         value = self.raw(name)
         if value is None:
             return sqlite_database(default_sqlite)
@@ -160,7 +166,7 @@ class Env:
         config.setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
         return config
 
-    def email(self, name: str, *, default_dir: Path) -> dict[str, Any]:
+    def email(self, name: builtins.str, *, default_dir: Path) -> dict[builtins.str, Any]:
         """Parse ``EMAIL_URL`` into Django email settings."""
         value = self.raw(name)
         if value is None:
@@ -203,7 +209,9 @@ class Env:
             f"locmem:// (got {value!r})."
         )
 
-    def broker(self, name: str, *, default_dir: Path) -> tuple[str, dict[str, Any]]:
+    def broker(
+        self, name: builtins.str, *, default_dir: Path
+    ) -> tuple[builtins.str, dict[builtins.str, Any]]:
         value = self.raw(name)
         if value is None:
             folder = default_dir / "broker"

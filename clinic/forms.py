@@ -31,19 +31,19 @@ def _helper(label: str) -> FormHelper:
 
 
 class StyledPasswordChangeForm(PasswordChangeForm):
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = _helper("Change password")
 
 
 class StyledPasswordResetForm(PasswordResetForm):
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = _helper("Send reset link")
 
 
 class StyledSetPasswordForm(SetPasswordForm):
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = _helper("Set new password")
 

@@ -33,7 +33,7 @@ class OutboxFilterForm(forms.Form):
         return " ".join(self.cleaned_data["patient"].split())
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or self.cleaned_data
         start: dt.date | None = cleaned.get("date_from")
         end: dt.date | None = cleaned.get("date_to")
         if start and end and end < start:

@@ -47,7 +47,7 @@ class AuditFilterForm(forms.Form):
     date_to = DayField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or self.cleaned_data
         start: dt.date | None = cleaned.get("date_from")
         end: dt.date | None = cleaned.get("date_to")
         if start and end and end < start:
@@ -77,4 +77,5 @@ class BoundedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
                     code="invalid_choice",
                     params={"value": item},
                 )
-        return super()._check_values(value)
+        # Types: a private Django method the stubs leave out.
+        return super()._check_values(value)  # type: ignore[misc]

@@ -106,7 +106,8 @@ class RoleLoadingBackend(ModelBackend):
         user = next(iter(user_model._default_manager.raw(sql, [*params, user_id])), None)
         if user is None or not self.user_can_authenticate(user):
             return None
-        user._clinic_roles = frozenset(
+        # Types: the roles are cached on the user object for the request.
+        user._clinic_roles = frozenset(  # type: ignore[attr-defined]
             role for role in GROUP_NAMES if getattr(user, _role_flag(role))
         )
         return user

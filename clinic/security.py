@@ -191,7 +191,8 @@ class TwoFactorMiddleware:
         self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: Any
     ) -> HttpResponse | None:
         user = request.user
-        if not user.is_authenticated or user.is_verified():
+        # Types: django-otp's middleware adds is_verified() to the user.
+        if not user.is_authenticated or user.is_verified():  # type: ignore[attr-defined]
             return None
         if not getattr(view_func, "login_required", True):
             return None
@@ -282,7 +283,8 @@ def totp_device_confirm(*, request: HttpRequest, key: str, token: str) -> bool:
             break
     user = request.user
     if matched_t is None:
-        audit.record(action=AuditAction.OTP_FAILED, obj=user, detail="Enrolment code")
+        # Types: a signed-in user (a model row) here.
+        audit.record(action=AuditAction.OTP_FAILED, obj=user, detail="Enrolment code")  # type: ignore[arg-type]
         return False
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
@@ -290,7 +292,8 @@ def totp_device_confirm(*, request: HttpRequest, key: str, token: str) -> bool:
         device = TOTPDevice.objects.create(
             user=user, name="Authenticator app", key=key, confirmed=True, last_t=matched_t
         )
-        audit.record(action=AuditAction.OTP_ENROL, obj=user)
+        # Types: a signed-in user (a model row) here.
+        audit.record(action=AuditAction.OTP_ENROL, obj=user)  # type: ignore[arg-type]
     otp_login(request, device)
     request.session[SESSION_OTP_KEY] = "verify"
     return True
@@ -303,7 +306,8 @@ def totp_verify(*, request: HttpRequest, token: str) -> bool:
 
     device = match_token(request.user, token)
     if device is None:
-        audit.record(action=AuditAction.OTP_FAILED, obj=request.user, detail="Sign-in code")
+        # Types: a signed-in user (a model row) here.
+        audit.record(action=AuditAction.OTP_FAILED, obj=request.user, detail="Sign-in code")  # type: ignore[arg-type]
         logger.warning("two-factor code refused for user %s", request.user.pk)
         return False
     # A new key for the now fully signed-in session.

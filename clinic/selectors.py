@@ -347,7 +347,7 @@ TIMELINE_MESSAGE_STATUSES = (
     MessageStatus.SKIPPED,
     MessageStatus.EXPIRED,
 )
-MESSAGE_TONES = {
+MESSAGE_TONES: dict[str, str] = {
     MessageStatus.SENT: "secondary",
     MessageStatus.FAILED: "danger",
     MessageStatus.SKIPPED: "secondary",

@@ -91,7 +91,8 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "new_patient_url": _new_patient_url(query),
     }
-    partial = bool(request.htmx) and not request.htmx.history_restore_request
+    # Types: django-htmx's middleware sets request.htmx.
+    partial = bool(request.htmx) and not request.htmx.history_restore_request  # type: ignore[attr-defined]
     context["oob"] = partial
     response = render(
         request,
@@ -317,7 +318,8 @@ def error_500(request: HttpRequest) -> HttpResponse:
     # Reached for errors outside views too (loading the session or the user).
     error = sys.exc_info()[1]
     if db_faults.database_unavailable(error):
-        db_faults.log_unavailable(request, error)
+        # Types: called while handling an exception.
+        db_faults.log_unavailable(request, error)  # type: ignore[arg-type]
         return db_faults.unavailable_response(request)
     # No context processors: the database may be what failed.
     return render(request, "500.html", status=500, using=None)

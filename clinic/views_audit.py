@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -80,7 +80,7 @@ def audit_report(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.MANAGER)
 @require_GET
-def audit_export_csv(request: HttpRequest) -> HttpResponse:
+def audit_export_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     _form, entries = _filtered(request)
     audit.record(
         action=AuditAction.EXPORT,

@@ -30,7 +30,8 @@ def _next_url(request: HttpRequest) -> str:
 
 @require_http_methods(["GET", "POST"])
 def otp_verify(request: HttpRequest) -> HttpResponse:
-    if request.user.is_verified():
+    # Types: django-otp's middleware adds is_verified() to the user.
+    if request.user.is_verified():  # type: ignore[union-attr]
         return redirect(_next_url(request))
     if not user_has_device(request.user, confirmed=True):
         state = security.two_factor_state(request.user)
@@ -48,7 +49,8 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def otp_enrol(request: HttpRequest) -> HttpResponse:
     # Someone who has a device but has not entered a code must not replace it from here.
-    if user_has_device(request.user, confirmed=True) and not request.user.is_verified():
+    # Types: django-otp's middleware adds is_verified() to the user.
+    if user_has_device(request.user, confirmed=True) and not request.user.is_verified():  # type: ignore[union-attr]
         return redirect("otp_verify")
     key = request.session.get(ENROL_KEY)
     if not key:

@@ -16,6 +16,9 @@ echo "==> ruff (lint and format)"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 
+echo "==> mypy with django-stubs (clinic, bookings, treatments; cache in var/mypy_cache)"
+env -u DATABASE_URL .venv/bin/mypy
+
 echo "==> manage.py check / makemigrations --check"
 env -u DATABASE_URL .venv/bin/python manage.py check --fail-level WARNING
 env -u DATABASE_URL .venv/bin/python manage.py makemigrations --check --dry-run >/dev/null \

@@ -334,7 +334,7 @@ def patient_assessments(patient: Patient) -> QuerySet[SkinAssessment]:
 # The patient page: timeline entries and the "record an assessment" button
 # --------------------------------------------------------------------------------------------
 
-OUTCOME_TONES = {
+OUTCOME_TONES: dict[str, str] = {
     Suitability.SUITABLE: "success",
     Suitability.CAUTION: "warning",
     Suitability.NOT_SUITABLE: "danger",

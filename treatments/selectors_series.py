@@ -368,7 +368,7 @@ def treatment_type_page(treatment_type_id: int) -> TreatmentType:
 # The patient page (clinic.timeline providers, registered in treatments.apps)
 # --------------------------------------------------------------------------------------------
 
-SERIES_TONES = {
+SERIES_TONES: dict[str, str] = {
     SeriesStatus.PLANNED: "secondary",
     SeriesStatus.ACTIVE: "primary",
     SeriesStatus.COMPLETED: "success",

@@ -647,7 +647,8 @@ def _transition(
             raise refusal
         from_status = locked.status
         locked.status = to
-        stamp = {
+        # Types: statuses are str values of the choices.
+        stamp = {  # type: ignore[call-overload]
             AppointmentStatus.CONFIRMED: "confirmed_at",
             AppointmentStatus.CHECKED_IN: "checked_in_at",
             AppointmentStatus.COMPLETED: "completed_at",

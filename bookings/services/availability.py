@@ -166,7 +166,8 @@ def room_save(
     name = name.strip()
     if not name:
         raise BookingError("Enter the room's name.")
-    if len(name) > ROOM_NAME_MAX_LENGTH:
+    # Types: the room name field has a max_length.
+    if len(name) > ROOM_NAME_MAX_LENGTH:  # type: ignore[operator]
         raise BookingError(f"A room's name has at most {ROOM_NAME_MAX_LENGTH} characters.")
     if Room.objects.filter(name__iexact=name).exclude(pk=room.pk).exists():
         raise BookingError(f"There is already a room called {name}.")

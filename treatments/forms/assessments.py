@@ -206,7 +206,7 @@ class AssessmentForm(forms.Form):
         return assessed_on
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or self.cleaned_data
         ticked = set(data.get("contraindications") or [])
         other = (data.get("other_contraindication") or "").strip()
         if other:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Fieldset, Layout, Row
@@ -82,13 +82,14 @@ class TreatmentTypeForm(forms.Form):
                 fields=TREATMENT_TYPE_FIELDS,
                 labels=LABELS,
                 help_texts=HELP_TEXTS,
-                widgets=WIDGETS,
+                # Types: dict is invariant: a dict of Textarea is a dict of widgets here.
+                widgets=WIDGETS,  # type: ignore[arg-type]
             )
         )
         for name in NUMBER_RANGES:
             lowest, highest = NUMBER_RANGES[name]
             message = f"{LABELS[name]} must be between {lowest} and {highest}."
-            field = self.fields[name]
+            field = cast(forms.IntegerField, self.fields[name])
             field.min_value, field.max_value = lowest, highest
             field.widget.attrs.update({"min": lowest, "max": highest})
             field.validators = [
@@ -175,7 +176,7 @@ class ParameterRowForm(forms.Form):
     required = forms.BooleanField(label="Required", required=False, initial=True)
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or self.cleaned_data
         kind = cleaned.get("kind")
         minimum, maximum = cleaned.get("minimum"), cleaned.get("maximum")
         if kind in NUMERIC_KINDS:
@@ -229,7 +230,8 @@ class BaseParameterFormSet(forms.BaseFormSet):
             form
             for index, form in enumerate(self.forms)
             if (index < self.initial_form_count() or form.has_changed())
-            and not self._should_delete_form(form)
+            # Types: a private formset method the stubs leave out.
+            and not self._should_delete_form(form)  # type: ignore[attr-defined]
         ]
 
     def clean(self) -> None:
@@ -270,4 +272,5 @@ def parameter_formset(
     formset = ParameterFormSet(data=data, initial=initial, prefix="parameters")
     for form in formset.forms:
         form.fields["DELETE"].label = "Remove"
-    return formset
+    # Types: formset_factory builds this class.
+    return formset  # type: ignore[return-value]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
@@ -80,7 +80,9 @@ class SeriesPlanForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["targeted_concerns"].choices = concern_choices(assessed_concerns)
+        cast(forms.ChoiceField, self.fields["targeted_concerns"]).choices = concern_choices(
+            assessed_concerns
+        )
         # static/js/treatments.js fills in the suggested count when the treatment changes.
         self.fields["treatment_type"].widget.attrs.update(
             {"data-suggested-sessions": json.dumps({str(k): v for k, v in suggestions.items()})}
@@ -115,7 +117,9 @@ class SeriesUpdateForm(forms.Form):
         self, *args: Any, assessed_concerns: dict[str, str], start_locked: bool, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["targeted_concerns"].choices = concern_choices(assessed_concerns)
+        cast(forms.ChoiceField, self.fields["targeted_concerns"]).choices = concern_choices(
+            assessed_concerns
+        )
         if start_locked:
             self.fields["start_on"].disabled = True
             self.fields["start_on"].help_text = "Fixed once a session is logged."

@@ -8,7 +8,7 @@ same thing ("Passes must be between 1 and 3.").
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from crispy_forms.bootstrap import InlineCheckboxes, InlineRadios
 from crispy_forms.helper import FormHelper
@@ -157,7 +157,9 @@ class SessionForm(forms.Form):
         practitioners = Practitioner.objects.filter(is_active=True)
         if current_practitioner_id:
             practitioners = practitioners | Practitioner.objects.filter(pk=current_practitioner_id)
-        self.fields["practitioner"].queryset = practitioners.distinct().order_by("display_name")
+        cast(
+            forms.ModelChoiceField, self.fields["practitioner"]
+        ).queryset = practitioners.distinct().order_by("display_name")
         self.treatment_type = treatment_type
         self.parameter_specs = treatment_type.parameter_specs
         for spec in self.parameter_specs:
@@ -207,7 +209,7 @@ class SessionForm(forms.Form):
         return [name for name in ("notes", "aftercare_additions") if name in self.fields]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or self.cleaned_data
         day, time = cleaned.get("performed_on"), cleaned.get("performed_time")
         if day is not None and time is not None:
             cleaned["performed_at"] = dt.datetime.combine(day, time, tzinfo=clock.clinic_tz())

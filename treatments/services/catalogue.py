@@ -75,7 +75,8 @@ def _check_values(values: Mapping[str, Any], *, instance_pk: int | None) -> dict
     name = str(values.get("name") or "").strip()
     if not name:
         errors["name"] = "Enter the treatment's name."
-    elif TreatmentType.objects.filter(name__iexact=name).exclude(pk=instance_pk).exists():
+    # Types: pk=None (a new row) excludes nothing.
+    elif TreatmentType.objects.filter(name__iexact=name).exclude(pk=instance_pk).exists():  # type: ignore[misc]
         errors["name"] = f"There is already a treatment called {name}."
     if values.get("modality") not in Modality.values:
         errors["modality"] = "Choose the modality."
@@ -91,7 +92,8 @@ def _check_values(values: Mapping[str, Any], *, instance_pk: int | None) -> dict
         )
     counts = [values.get(f"sessions_{severity}") for severity in ("mild", "moderate", "severe")]
     counts_given = not any(f"sessions_{s}" in errors for s in ("mild", "moderate", "severe"))
-    if counts_given and not counts[0] <= counts[1] <= counts[2]:
+    # Types: counts_given: all three counts are set.
+    if counts_given and not counts[0] <= counts[1] <= counts[2]:  # type: ignore[operator]
         errors["sessions_severe"] = (
             "More severe concerns need at least as many sessions: mild "
             f"{counts[0]}, moderate {counts[1]}, severe {counts[2]}."

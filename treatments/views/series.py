@@ -6,6 +6,8 @@ it); the sessions' clinical detail is shown to practitioners and managers only.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -87,7 +89,7 @@ def series_plan_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     suggestions = {
         treatment_type.pk: context.suggested_sessions(treatment_type) for treatment_type in types
     }
-    form_kwargs = {
+    form_kwargs: dict[str, Any] = {
         "assessed_concerns": context.concerns,
         "suggestions": suggestions,
         "needs_override": context.needs_override,
@@ -153,7 +155,7 @@ def series_detail(request: HttpRequest, series_id: int) -> HttpResponse:
     clinical = can_see_clinical(request.user)
     sessions = series_sessions(series)
     progress = series_progress(series, today=today)
-    context = {
+    context: dict[str, Any] = {
         "series": series,
         "patient_url": patient_page_url(series.patient),
         "progress": progress,
@@ -195,7 +197,7 @@ def series_update(request: HttpRequest, series_id: int) -> HttpResponse:
     today = clock.today()
     assessed = dict(series.assessment.concerns) if series.assessment else {}
     start_locked = series.completed_sessions > 0 or series.sessions.exists()
-    kwargs = {"assessed_concerns": assessed, "start_locked": start_locked}
+    kwargs: dict[str, Any] = {"assessed_concerns": assessed, "start_locked": start_locked}
     if request.method == "POST":
         form = SeriesUpdateForm(request.POST, initial={"start_on": series.start_on}, **kwargs)
         if form.is_valid():
