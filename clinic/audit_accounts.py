@@ -54,7 +54,8 @@ def unrecorded() -> Iterator[None]:
 def _values(instance: models.Model, tracked: Tracked) -> dict[str, Any]:
     values = audit.snapshot(instance, list(tracked.fields))
     for name in tracked.secret_fields:
-        values[name] = getattr(instance, instance._meta.get_field(name).attname)
+        # Types: the secret fields tracked are concrete fields, which have an attname.
+        values[name] = getattr(instance, instance._meta.get_field(name).attname)  # type: ignore[union-attr]
     return values
 
 
@@ -133,7 +134,8 @@ def _column_to(through: type[models.Model], model: type[models.Model]) -> str:
     return next(
         field.name
         for field in through._meta.concrete_fields
-        if field.is_relation and issubclass(model, field.related_model)
+        # Types: a through table's relations point at concrete models.
+        if field.is_relation and issubclass(model, field.related_model)  # type: ignore[arg-type]
     )
 
 
