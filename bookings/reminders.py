@@ -754,7 +754,8 @@ def _aftercare_follow_ledger() -> None:
             continue
         if message.status == MessageStatus.SENT:
             aftercare_mark_sent(note=note, now=message.sent_at or timezone.now())
-        elif message.status == MessageStatus.SKIPPED:
+        elif message.status in (MessageStatus.SKIPPED, MessageStatus.EXPIRED):
+            # Withheld, or no longer worth sending after an outage: it will never go.
             aftercare_mark_not_sent(note=note)
 
 

@@ -97,7 +97,10 @@ def test_logging_signing_and_amending_a_session_are_audited(practitioner: Any, p
     from clinic.models import OutboundMessage
     from clinic.tasks import send_message
 
-    send_message(OutboundMessage.objects.get(kind="aftercare").pk)
+    import time_machine
+
+    with time_machine.travel(london(2026, 3, 2, 12, 5), tick=False):
+        send_message(OutboundMessage.objects.get(kind="aftercare").pk)
     reminders.sweep_aftercare(now=london(2026, 3, 2, 13))
     sent = _entries("treatments.aftercarenote")[-1]
     assert (audit.decoded(sent.before), audit.decoded(sent.after)) == (
@@ -105,6 +108,32 @@ def test_logging_signing_and_amending_a_session_are_audited(practitioner: Any, p
         {"status": "sent"},
     )
     assert audit.verify_chain().ok
+
+
+def test_an_aftercare_email_that_expired_unsent_leaves_its_note_not_sent(
+    practitioner: Any, patient: Any
+):
+    import time_machine
+
+    from bookings import reminders
+    from clinic.models import MessageStatus, OutboundMessage
+    from tests.builders import london, planned_series, signed_session
+    from treatments.models import AftercareNote
+
+    series = planned_series(patient, practitioner, start_on=london(2026, 3, 2).date())
+    signed_session(series, practitioner, london(2026, 3, 2, 10))
+    reminders.sweep_aftercare(now=london(2026, 3, 2, 12))
+    message = OutboundMessage.objects.get(kind="aftercare")
+    with time_machine.travel(message.useful_until, tick=False):
+        from clinic.tasks import send_message
+
+        send_message(message.pk)
+    message.refresh_from_db()
+    assert message.status == MessageStatus.EXPIRED
+
+    reminders.sweep_aftercare(now=london(2026, 3, 20, 12))
+
+    assert AftercareNote.objects.get().status != "sending"
 
 
 def test_discarding_a_draft_session_is_audited_with_what_it_held(practitioner: Any, patient: Any):
