@@ -94,10 +94,10 @@ def test_logging_signing_and_amending_a_session_are_audited(practitioner: Any, p
     from bookings import reminders
 
     reminders.sweep_aftercare(now=london(2026, 3, 2, 12))
+    import time_machine
+
     from clinic.models import OutboundMessage
     from clinic.tasks import send_message
-
-    import time_machine
 
     with time_machine.travel(london(2026, 3, 2, 12, 5), tick=False):
         send_message(OutboundMessage.objects.get(kind="aftercare").pk)
