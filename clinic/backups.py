@@ -140,7 +140,10 @@ def _postgres_env(settings_dict: dict[str, Any]) -> dict[str, str]:
 
 
 def _run(command: list[str], *, env: dict[str, str]) -> None:
-    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+    # A damaged dump makes pg_restore echo raw bytes: read them leniently, never crash on them.
+    result = subprocess.run(  # noqa: S603 - our own tool paths, no shell
+        command, env=env, capture_output=True, text=True, errors="replace", check=False
+    )
     if result.returncode != 0:
         tool = Path(command[0]).name
         raise BackupError(f"{tool} failed ({result.returncode}): {result.stderr.strip()[-500:]}")
@@ -350,6 +353,7 @@ def _check_restored(report: DrillReport, database_url: str, expected: dict[str, 
         env=environment,
         capture_output=True,
         text=True,
+        errors="replace",
         check=False,
         timeout=3600,
     )
