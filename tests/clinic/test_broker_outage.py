@@ -4,6 +4,7 @@ pages keep serving, /healthz names the broker without internals, emails wait in 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,13 +42,20 @@ def broker_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def queue_refuses(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Sending a task fails as kombu's filesystem transport does without its folder."""
+def queue_refuses() -> Iterator[None]:
+    """Sending a task fails as kombu's filesystem transport does without its folder.
+
+    Set on the task itself and deleted afterwards (not monkeypatch's undo, which would leave
+    a bound method on the instance and hide later class-level patches of ``apply_async``).
+    """
 
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise FileNotFoundError(2, "No such file or directory", "/srv/clinic/var/broker/queue")
 
-    monkeypatch.setattr(send_message, "apply_async", refuse)
+    task = getattr(send_message, "_get_current_object", lambda: send_message)()
+    task.apply_async = refuse
+    yield
+    del task.apply_async
 
 
 def test_healthz_is_green_with_a_working_broker_folder(client: Client, broker_folder: Path):
