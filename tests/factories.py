@@ -69,7 +69,9 @@ class PatientFactory(factory.django.DjangoModelFactory):
             f"{patient.given_name}.{patient.family_name}.{n}@patients.example".lower()
         )
     )
-    phone = factory.Sequence(lambda n: f"+4477009{n % 100000:05d}")
+    # Ofcom's drama range (07700 900000-900999), which clinic.phones accepts as fictional:
+    # the old sequence left it after 999 patients and made invalid numbers in long runs.
+    phone = factory.Sequence(lambda n: f"+447700900{n % 1000:03d}")
     # The usual test patient agreed to reminders (the model assumes no consent).
     email_reminders = True
 
